@@ -1,0 +1,33 @@
+"""Entry point: subcommands are grouped by what a user does (data, ...)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from gbench.cli.data import data
+from gbench.errors import GbenchError
+from gbench.registry import UnknownNameError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="gbench")
+def cli() -> None:
+    """gbench: graph-learning benchmarks with verifiable data and equal budgets."""
+
+
+cli.add_command(data)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(err.exit_code)
+    except (GbenchError, UnknownNameError) as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(2)

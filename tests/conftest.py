@@ -1,0 +1,38 @@
+"""Shared fixtures: the real raw files in ../shared/datasets, imported once into a
+temporary data root; nothing is downloaded and ../shared is never written."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(
+    os.environ.get(
+        "GBENCH_SHARED_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets"
+    )
+)
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    if not (SHARED / "README.md").is_file():
+        pytest.skip(f"real dataset files not found at {SHARED} (set GBENCH_SHARED_DATASETS)")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def data_root(shared_datasets: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data root holding every shared dataset, imported through ``gbench data import``."""
+    from gbench.data import import_folder
+
+    root = tmp_path_factory.mktemp("data-root")
+    import_folder(shared_datasets, root)
+    return root
+
+
+@pytest.fixture(autouse=True)
+def _isolated_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never touch the user's cache: the default root is a fresh temporary folder."""
+    monkeypatch.setenv("GBENCH_DATA_DIR", str(tmp_path / "default-root"))
