@@ -1,0 +1,5 @@
+"""``python -m gbench`` runs the CLI."""
+
+from gbench.cli.main import main
+
+main()
