@@ -138,6 +138,24 @@ class Graph:
         m[getattr(self.split, part)] = True
         return m
 
+    def training_view(self) -> Graph:
+        """What a model is handed: the active split alone, and a fresh label tensor holding
+        the training nodes' labels only (-1 elsewhere). Validation and test labels are not in
+        it, masked or otherwise; the adjacency cache (no labels) is shared."""
+        y = torch.full_like(self.y, -1)
+        y[self.train_idx] = self.y[self.train_idx]
+        return Graph(
+            x=self.x,
+            y=y,
+            edge_index=self.edge_index,
+            num_classes=self.num_classes,
+            splits=[self.split],
+            directed=self.directed,
+            metric=self.metric,
+            name=self.name,
+            _adj_cache=self._adj_cache,
+        )
+
     # -- hashing -----------------------------------------------------------------
     def content_sha256(self) -> str:
         """Hash of features, labels, the edge set (order-independent) and directedness."""

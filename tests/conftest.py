@@ -36,3 +36,12 @@ def data_root(shared_datasets: Path, tmp_path_factory: pytest.TempPathFactory) -
 def _isolated_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never touch the user's cache: the default root is a fresh temporary folder."""
     monkeypatch.setenv("GBENCH_DATA_DIR", str(tmp_path / "default-root"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_thread() -> None:
+    """Small test graphs run fastest on one thread; two OpenMP threads on a shared 2-core
+    machine spin against whatever else runs (measured here: 25x slower elementwise ops)."""
+    import torch
+
+    torch.set_num_threads(1)

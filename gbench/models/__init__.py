@@ -1,0 +1,96 @@
+"""Model plugins: the registry (entry-point group ``gbench.models``, or ``file.py:Class``),
+and the checks that give a broken plugin a one-line error naming its file and problem.
+
+Shipped baselines register through the same entry-point group as any user's package.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gbench.errors import GbenchError
+from gbench.models.plugin import BACKENDS, Budget, GraphInfo, Metadata, Model
+from gbench.models.space import Categorical, Float, Int, LogFloat, SpaceError, check_space, describe
+from gbench.registry import Registry, is_file_target
+
+__all__ = [
+    "Budget",
+    "Categorical",
+    "Float",
+    "GraphInfo",
+    "Int",
+    "LogFloat",
+    "Metadata",
+    "Model",
+    "PluginError",
+    "get",
+    "info",
+    "names",
+]
+
+MODELS = Registry("model", group="gbench.models")
+
+
+class PluginError(GbenchError):
+    """A plugin that cannot be used; the message names the file (or target) and the problem."""
+
+
+def names() -> list[str]:
+    return MODELS.names()
+
+
+def get(name: str) -> type[Model]:
+    """The plugin class registered as ``name``, or loaded from ``path/to/file.py:Class``."""
+    where = name.rpartition(":")[0] if is_file_target(name) else MODELS.target(name)
+    try:
+        obj = MODELS.get(name)
+    except (FileNotFoundError, SyntaxError, ImportError) as err:
+        raise PluginError(f"{where}: {err}") from None
+    except GbenchError:
+        raise
+    except Exception as err:  # whatever the plugin module raised while importing
+        raise PluginError(f"{where}: import failed: {type(err).__name__}: {err}") from None
+    return check_plugin(obj, where)
+
+
+def check_plugin(obj: Any, where: str) -> type[Model]:
+    label = getattr(obj, "__name__", repr(obj))
+    if not (isinstance(obj, type) and issubclass(obj, Model)):
+        raise PluginError(f"{where}: {label} is not a subclass of gbench.models.Model")
+    meta = getattr(obj, "meta", None)
+    if not isinstance(meta, Metadata):
+        raise PluginError(f"{where}: {label} has no `meta = Metadata(...)`")
+    for field in ("name", "version", "paper", "licence"):
+        if not getattr(meta, field):
+            raise PluginError(f"{where}: {label}.meta.{field} is empty")
+    if obj.backend not in BACKENDS:
+        raise PluginError(f"{where}: {label}.backend must be one of {', '.join(BACKENDS)}")
+    try:
+        obj.entry_form()
+    except TypeError as err:
+        raise PluginError(f"{where}: {label} {err}; override exactly one") from None
+    try:
+        check_space(obj.space)
+    except SpaceError as err:
+        raise PluginError(f"{where}: {label}: bad search space: {err}") from None
+    return obj
+
+
+def info(name: str) -> dict[str, Any]:
+    """Metadata and search space of a plugin, JSON-friendly."""
+    cls = get(name)
+    m = cls.meta
+    return {
+        "name": m.name,
+        "registered_as": name,
+        "version": m.version,
+        "family": m.family,
+        "backend": cls.backend,
+        "entry": cls.entry_form(),
+        "authors": list(m.authors),
+        "paper": m.paper,
+        "code": m.code,
+        "licence": m.licence,
+        "citation": m.citation,
+        "space": {k: describe(p) for k, p in cls.space.items()},
+    }

@@ -1,0 +1,104 @@
+"""The model plugin API: metadata, a typed search space, and one of two entry forms.
+
+- ``build(info, params) -> torch.nn.Module`` whose ``forward(graph)`` returns logits; gbench
+  trains it full-batch with early stopping on validation labels that it alone holds.
+- ``fit(graph, params, budget) -> predictions`` for models that train themselves (label
+  propagation, Correct & Smooth, ...); ``budget.validate`` scores predictions on the
+  validation nodes without revealing their labels.
+
+Either way the graph a plugin receives holds training labels only (see
+``Graph.training_view``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from gbench.models.space import Param
+
+if TYPE_CHECKING:
+    import torch
+
+    from gbench.graph import Graph
+
+BACKENDS = ("torch", "dgl")
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """Who made the model and where it is described; shown on the leaderboard."""
+
+    name: str
+    version: str
+    authors: tuple[str, ...]
+    paper: str
+    code: str
+    licence: str
+    family: str = "gnn"
+    citation: str = ""
+
+
+@dataclass(frozen=True)
+class GraphInfo:
+    """What ``build`` may know about the graph: sizes, not contents."""
+
+    num_nodes: int
+    num_edges: int
+    num_features: int
+    num_classes: int
+    directed: bool
+    metric: str
+    name: str = ""
+
+    @classmethod
+    def of(cls, graph: Graph) -> GraphInfo:
+        return cls(
+            num_nodes=graph.num_nodes,
+            num_edges=graph.num_edges,
+            num_features=graph.num_features,
+            num_classes=graph.num_classes,
+            directed=graph.directed,
+            metric=graph.metric,
+            name=graph.name,
+        )
+
+
+@dataclass
+class Budget:
+    """What one training run may spend; the runner enforces it, a plugin should respect it."""
+
+    max_epochs: int
+    patience: int
+    seconds: float
+    validate: Callable[[torch.Tensor], float] | None = field(default=None, repr=False)
+
+
+class Model:
+    """Base class of every model plugin (baselines included).
+
+    Subclasses set ``meta`` and ``space`` and override exactly one of ``build`` or ``fit``.
+    ``backend = "dgl"`` makes gbench hand ``fit``/``forward`` a ``DGLGraph`` instead.
+    """
+
+    meta: ClassVar[Metadata]
+    space: ClassVar[dict[str, Param]] = {}
+    backend: ClassVar[str] = "torch"
+
+    def build(self, info: GraphInfo, params: dict[str, Any]) -> torch.nn.Module:
+        raise NotImplementedError
+
+    def fit(self, graph: Any, params: dict[str, Any], budget: Budget) -> torch.Tensor:
+        raise NotImplementedError
+
+    @classmethod
+    def entry_form(cls) -> str:
+        """``"build"`` or ``"fit"``: which of the two the plugin overrides."""
+        built = cls.build is not Model.build
+        fitted = cls.fit is not Model.fit
+        if built == fitted:
+            raise TypeError(
+                "defines both build and fit" if built else "defines neither build nor fit"
+            )
+        return "build" if built else "fit"
