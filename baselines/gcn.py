@@ -4,6 +4,7 @@ engine), equal to PyG's ``GCNConv`` with its default normalisation."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import torch
@@ -19,7 +20,7 @@ from gbench.propagation import spmm
 class GCNNet(nn.Module):
     def __init__(self, dims: list[int], dropout: float) -> None:
         super().__init__()
-        self.lins = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:], strict=True))
+        self.lins = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(dims))
         self.dropout = dropout
 
     def forward(self, graph: Graph) -> torch.Tensor:

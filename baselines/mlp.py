@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import torch
@@ -16,7 +17,7 @@ from gbench.models import GraphInfo, Int, Metadata, Model
 class MLPNet(nn.Module):
     def __init__(self, dims: list[int], dropout: float) -> None:
         super().__init__()
-        self.lins = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:], strict=True))
+        self.lins = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(dims))
         self.dropout = dropout
 
     def forward(self, graph: Graph) -> torch.Tensor:

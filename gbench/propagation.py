@@ -115,7 +115,7 @@ class _WeightedSpmm(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad: Tensor):  # type: ignore[override]
-        crow, col, row, values, x = ctx.saved_tensors
+        _crow, col, row, values, x = ctx.saved_tensors
         g_values = g_x = None
         if ctx.needs_input_grad[3]:
             g_values = (grad[row] * x[col]).sum(-1)

@@ -33,7 +33,7 @@ BUDGET = Budget(max_epochs=200, patience=40, seconds=60)
 
 
 @cache
-def graph(name: str, root: str):  # noqa: ANN201
+def graph(name: str, root: str):
     return data.load(name, root=Path(root))
 
 

@@ -88,7 +88,7 @@ class Categorical:
         return self.choices[0] if self.default is None else self.default
 
 
-def LogFloat(low: float, high: float, default: float | None = None) -> Float:  # noqa: N802
+def LogFloat(low: float, high: float, default: float | None = None) -> Float:
     """A float sampled uniformly in log space (learning rates, weight decay)."""
     return Float(low, high, log=True, default=default)
 
@@ -112,7 +112,8 @@ def check_space(space: Any) -> dict[str, Param]:
             raise SpaceError(f"parameter name {name!r} is not an identifier")
         if not isinstance(p, Int | Float | Categorical):
             raise SpaceError(
-                f"parameter {name!r} is a {type(p).__name__}; use Int, Float, LogFloat or Categorical"
+                f"parameter {name!r} is a {type(p).__name__}; "
+                "use Int, Float, LogFloat or Categorical"
             )
         p.check(name)
     return space
