@@ -7,6 +7,7 @@ import sys
 import click
 
 from gbench.cli.data import data
+from gbench.cli.models import models
 from gbench.errors import GbenchError
 from gbench.registry import UnknownNameError
 
@@ -18,6 +19,7 @@ def cli() -> None:
 
 
 cli.add_command(data)
+cli.add_command(models)
 
 
 def main() -> None:

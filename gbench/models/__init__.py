@@ -45,7 +45,8 @@ def get(name: str) -> type[Model]:
     try:
         obj = MODELS.get(name)
     except (FileNotFoundError, SyntaxError, ImportError) as err:
-        raise PluginError(f"{where}: {err}") from None
+        msg = str(err)
+        raise PluginError(msg if msg.startswith(where) else f"{where}: {msg}") from None
     except GbenchError:
         raise
     except Exception as err:  # whatever the plugin module raised while importing

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from torch import Tensor
 
 from gbench.errors import GbenchError
 from gbench.graph import Graph
-from gbench.metrics import score
+from gbench.models import oracle
 from gbench.models.backends import to_backend
 from gbench.models.plugin import Budget, GraphInfo, Model
 
@@ -43,24 +44,29 @@ def sync(device: torch.device) -> None:
 
 
 def run(plugin: Model, graph: Graph, params: dict[str, Any], budget: Budget) -> RunResult:
-    """Train/fit ``plugin`` on ``graph``'s active split under ``budget``."""
-    view = graph.training_view()
-    val_idx = graph.val_idx
-    val_y = graph.y[val_idx]
+    """Train/fit ``plugin`` on ``graph``'s active split under ``budget``, in this process."""
+    with oracle.in_process(graph.metric, graph.val_idx, graph.y[graph.val_idx]) as validate:
+        return run_view(plugin, graph.training_view(), validate, params, budget)
 
-    def validate(pred: Tensor) -> float:
-        return score(graph.metric, pred[val_idx].detach(), val_y)
 
+def run_view(
+    plugin: Model,
+    view: Graph,
+    validate: Callable[[Tensor], float],
+    params: dict[str, Any],
+    budget: Budget,
+) -> RunResult:
+    """Run on a training view; ``validate`` scores predictions on the hidden validation labels."""
     if plugin.entry_form() == "fit":
         budget = Budget(budget.max_epochs, budget.patience, budget.seconds, validate)
-        sync(graph.device)
+        sync(view.device)
         start = time.perf_counter()
         pred = plugin.fit(to_backend(plugin, view), params, budget)
-        sync(graph.device)
+        sync(view.device)
         seconds = time.perf_counter() - start
-        pred = _checked(pred, graph)
+        pred = _checked(pred, view)
         return RunResult(pred.cpu(), 0, 0, validate(pred), seconds, seconds > budget.seconds, 0)
-    module = plugin.build(GraphInfo.of(view), params).to(graph.device)
+    module = plugin.build(GraphInfo.of(view), params).to(view.device)
     return _train(module, to_backend(plugin, view), view, validate, params, budget)
 
 
