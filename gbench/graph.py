@@ -220,6 +220,34 @@ class Graph:
             warnings.simplefilter("ignore", UserWarning)
             return torch.sparse_csr_tensor(crow, src, w, size=(n, n), check_invariants=False)
 
+    def reordered(self, order: str = "rcm") -> tuple[Graph, Tensor]:
+        """This graph with its nodes relabelled in a locality-improving order, and ``perm``
+        (``new.x == self.x[perm]``): opt-in, for a model that runs entirely on the new ids.
+
+        Sparse products on the relabelled graph gather neighbouring rows from nearby memory,
+        which is faster on CPU (see ``gbench.propagation``). Features, labels, edges and every
+        split are relabelled; the adjacency cache starts empty. Map a per-node result back to
+        the original ids with ``gbench.propagation.original_order(out, perm)``.
+        """
+        from gbench.propagation import node_order
+
+        perm = node_order(self, order)  # type: ignore[arg-type]
+        inv = torch.empty_like(perm)
+        inv[perm] = torch.arange(perm.numel(), device=perm.device)
+
+        def relabel(s: Split) -> Split:
+            return Split(*(inv[t].sort().values for t in (s.train, s.val, s.test)))
+
+        graph = dataclasses.replace(
+            self,
+            x=self.x[perm],
+            y=self.y[perm],
+            edge_index=inv[self.edge_index],
+            splits=[relabel(s) for s in self.splits],
+            _adj_cache={},
+        )
+        return graph, perm
+
     # -- PyG interop -------------------------------------------------------------
     def to_pyg(self) -> Data:
         """A ``torch_geometric.data.Data`` with the active split's masks and all splits stacked."""

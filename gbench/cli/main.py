@@ -8,6 +8,7 @@ import click
 
 from gbench.cli.data import data
 from gbench.cli.models import models
+from gbench.cli.run import results, run
 from gbench.errors import GbenchError
 from gbench.registry import UnknownNameError
 
@@ -20,6 +21,8 @@ def cli() -> None:
 
 cli.add_command(data)
 cli.add_command(models)
+cli.add_command(run)
+cli.add_command(results)
 
 
 def main() -> None:

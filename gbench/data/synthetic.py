@@ -12,6 +12,7 @@ import numpy as np
 
 from gbench.data.cards import Card, SplitSpec
 from gbench.generators import SyntheticGraph, generate, parse_name
+from gbench.generators.graph import format_name
 
 SPEC_FILE = Path(__file__).with_name("synthetic.toml")
 
@@ -23,15 +24,8 @@ def _spec() -> dict:
 
 
 def canonical(name: str) -> str:
-    kind, params = parse_name(name)
-    return generate_spec_name(kind, params)
-
-
-def generate_spec_name(kind: str, params: dict) -> str:
-    from gbench.generators import KINDS
-
-    full = {**KINDS[kind].defaults, **params}
-    return f"{kind}:" + ",".join(f"{k}={full[k]}" for k in sorted(full))
+    """The name with every parameter written out, so equal graphs have equal names."""
+    return format_name(*parse_name(name))
 
 
 def card(name: str) -> Card:

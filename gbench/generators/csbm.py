@@ -51,11 +51,12 @@ def csbm(
     dc=0, Pareto otherwise; see ``powerlaw_weights``). The number of intra-class edges is
     Poisson(h*m) and of inter-class edges Poisson((1-h)*m), m = n*deg/2, so the expected edge
     homophily is exactly h for any h in [0, 1] and the mean degree is deg. Within each part
-    an edge {u, v} is drawn with probability proportional to theta_u*theta_v (a class, or a
-    pair of classes, is picked by its total weight, then each endpoint by weight inside it),
-    which gives node i an expected degree deg*theta_i. Self-loops are redrawn, not dropped
-    (dropping them would remove intra edges only and bias h), and duplicates are replaced by
-    fresh draws until the drawn counts of distinct edges are reached.
+    an edge {u, v} is drawn with probability proportional to theta_u*theta_v (intra: a class
+    is picked by its pair weight, then both ends by weight inside it; inter: both ends by
+    weight over all nodes, redrawn while they share a class), which gives node i an expected
+    degree deg*theta_i. Self-loops are redrawn, not dropped (dropping them would remove intra
+    edges only and bias h), and duplicates are replaced by fresh draws until the drawn counts
+    of distinct edges are reached.
     """
     rng_label, rng_weight, rng_edge, rng_feat = streams(seed, 4)
     y = rng_label.permutation(np.arange(n, dtype=np.int64) % classes)
@@ -76,15 +77,18 @@ def csbm(
             loops = loops[u[loops] == v[loops]]
         return u, v
 
+    anyone = GroupSampler(theta, None, 1)
+    label = y.astype(np.min_scalar_type(classes))  # compact copy: cheaper random gathers
+
     def draw_inter(k: int) -> tuple[np.ndarray, np.ndarray]:
-        a = categorical(total, k, rng_edge)
-        b = categorical(total, k, rng_edge)
-        same = np.flatnonzero(a == b)
-        while same.size:  # P(a, b) proportional to S_a S_b over a != b
-            a[same] = categorical(total, same.size, rng_edge)
-            b[same] = categorical(total, same.size, rng_edge)
-            same = same[a[same] == b[same]]
-        return sampler.sample(a, k, rng_edge), sampler.sample(b, k, rng_edge)
+        u = anyone.sample(0, k, rng_edge)
+        v = anyone.sample(0, k, rng_edge)
+        same = np.flatnonzero(label[u] == label[v])
+        while same.size:  # redraw both ends: P({u,v}) proportional to theta_u theta_v
+            u[same] = anyone.sample(0, same.size, rng_edge)
+            v[same] = anyone.sample(0, same.size, rng_edge)
+            same = same[label[u[same]] == label[v[same]]]
+        return u, v
 
     m = n * deg / 2
     m_in = int(rng_edge.poisson(h * m))

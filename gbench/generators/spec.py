@@ -194,9 +194,10 @@ DC = Param(
     float,
     0.0,
     "degree-correction tail exponent: 0 = equal expected degrees; >0 = Pareto weights "
-    "with P(theta > t) ~ t^-dc (degree pdf ~ k^-(dc+1)), capped at deg*theta <= sqrt(n*deg)",
-    "dc = 0 or dc >= 0.1",
-    lambda v: v == 0 or v >= 0.1,
+    "with P(theta > t) ~ t^-dc (degree pdf ~ k^-(dc+1)), capped at deg*theta <= "
+    "sqrt(n*deg); below 1 the tail's mean is infinite",
+    "dc = 0 or dc >= 1",
+    lambda v: v == 0 or v >= 1,
 )
 D = Param(
     "d",

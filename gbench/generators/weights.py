@@ -15,8 +15,8 @@ def powerlaw_weights(n: int, dc: float, deg: float, rng: np.random.Generator) ->
 
     dc = 0: all ones. dc > 0: Pareto, P(theta > t) ~ t^-dc, so expected degrees deg*theta have
     a pdf ~ k^-(dc+1). Weights are capped at the structural cutoff deg*theta <= sqrt(n*deg)
-    (beyond it a node would need more distinct neighbours than pairs allow) and scaled so the
-    mean stays exactly 1, which keeps the mean degree at ``deg`` for any dc.
+    (beyond it two hubs would need an edge probability deg*theta_u*theta_v/n above 1) and
+    scaled so the mean stays exactly 1, which keeps the mean degree at ``deg`` for any dc.
     """
     if dc == 0:
         return np.ones(n)
@@ -76,6 +76,7 @@ class GroupSampler:
         self.group_total = np.where(end > first, self.cum[np.maximum(end - 1, 0)], 0.0)
         self.group_total -= self.group_base
         self.one_cell = bool(np.all(end - first <= 1))
+        self.identity = bool(np.array_equal(self.nodes, np.arange(weights.shape[0])))
 
     def group_weight(self) -> np.ndarray:
         """Total weight per group."""
@@ -83,16 +84,18 @@ class GroupSampler:
 
     def sample(self, groups: np.ndarray | int, size: int, rng: np.random.Generator) -> np.ndarray:
         """``size`` node ids, the i-th drawn from group ``groups[i]`` (or one group for all)."""
-        g = np.broadcast_to(np.asarray(groups, dtype=np.int64), (size,))
-        if self.one_cell:
-            cell = self.group_first[g]
+        if self.cell_start.shape[0] == 1:  # a single cell: plain bounded integers
+            cell = np.zeros(size, dtype=np.int64)
+            pos = rng.integers(0, int(self.cell_size[0]), size=size, dtype=np.int64)
         else:
-            t = self.group_base[g] + rng.random(size) * self.group_total[g]
-            cell = np.searchsorted(self.cum, t, side="right")
-            np.clip(cell, self.group_first[g], self.group_last[g], out=cell)
-        start, count = self.cell_start[cell], self.cell_size[cell]
-        pos = start + (rng.random(size) * count).astype(np.int64)
-        np.minimum(pos, start + count - 1, out=pos)
+            g = np.broadcast_to(np.asarray(groups, dtype=np.int64), (size,))
+            if self.one_cell:
+                cell = self.group_first[g]
+            else:
+                t = self.group_base[g] + rng.random(size) * self.group_total[g]
+                cell = np.searchsorted(self.cum, t, side="right")
+                np.clip(cell, self.group_first[g], self.group_last[g], out=cell)
+            pos = self._uniform_in(cell, rng)
         if not self.all_exact:
             todo = np.flatnonzero(~self.cell_exact[cell])
             while todo.size:
@@ -100,9 +103,11 @@ class GroupSampler:
                 ok = rng.random(todo.size) * self.cell_max[c] < self.w[pos[todo]]
                 todo = todo[~ok]
                 if todo.size:
-                    c = cell[todo]
-                    p = self.cell_start[c] + (rng.random(todo.size) * self.cell_size[c]).astype(
-                        np.int64
-                    )
-                    pos[todo] = np.minimum(p, self.cell_start[c] + self.cell_size[c] - 1)
-        return self.nodes[pos]
+                    pos[todo] = self._uniform_in(cell[todo], rng)
+        return pos if self.identity else self.nodes[pos]
+
+    def _uniform_in(self, cell: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """A uniform sorted position inside each given cell."""
+        start, count = self.cell_start[cell], self.cell_size[cell]
+        pos = start + (rng.random(cell.shape[0]) * count).astype(np.int64)
+        return np.minimum(pos, start + count - 1, out=pos)

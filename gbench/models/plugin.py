@@ -73,6 +73,8 @@ class Budget:
     patience: int
     seconds: float
     validate: Callable[[torch.Tensor], float] | None = field(default=None, repr=False)
+    max_parameters: int | None = None
+    warmup_epochs: int = 0
 
 
 class Model:

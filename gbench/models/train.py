@@ -1,14 +1,12 @@
 """Running a plugin on one split: gbench's full-batch trainer for ``build`` plugins, the
-plugin's own ``fit`` otherwise. Either way the plugin sees ``graph.training_view()`` and
-gbench scores predictions with the labels it held back."""
+plugin's own ``fit`` otherwise. Either way the plugin sees ``graph.training_view()``, asks
+for validation scores through an oracle, and gbench scores test predictions itself."""
 
 from __future__ import annotations
 
-import copy
 import math
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -20,27 +18,29 @@ from gbench.graph import Graph
 from gbench.models import oracle
 from gbench.models.backends import to_backend
 from gbench.models.plugin import Budget, GraphInfo, Model
+from gbench.timing import mean_after_warmup, timed
 
 
 class TrainingError(GbenchError):
     """A run that cannot produce predictions (NaN loss, wrong output shape, ...)."""
 
 
+class OverBudgetError(GbenchError):
+    """A model that exceeds the task's parameter cap; rejected before training."""
+
+
 @dataclass
 class RunResult:
-    predictions: Tensor  # [n, classes] logits or probabilities, on the CPU
+    predictions: Tensor  # [n, classes] logits or probabilities of the best epoch, on the CPU
     epochs: int
     best_epoch: int
     val_score: float
-    train_seconds: float
+    train_seconds: float  # all training steps (or the whole fit)
+    inference_seconds: float  # all evaluation forwards
+    epoch_seconds: float  # mean training step after warm-up
     timed_out: bool
     num_parameters: int
-
-
-def sync(device: torch.device) -> None:
-    """Wait for queued device work so that a clock read measures it."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+    history: dict[str, list[float]] = field(default_factory=dict)
 
 
 def run(plugin: Model, graph: Graph, params: dict[str, Any], budget: Budget) -> RunResult:
@@ -57,63 +57,80 @@ def run_view(
     budget: Budget,
 ) -> RunResult:
     """Run on a training view; ``validate`` scores predictions on the hidden validation labels."""
+    budget = Budget(
+        budget.max_epochs, budget.patience, budget.seconds, validate,
+        budget.max_parameters, budget.warmup_epochs,
+    )  # fmt: skip
     if plugin.entry_form() == "fit":
-        budget = Budget(budget.max_epochs, budget.patience, budget.seconds, validate)
-        sync(view.device)
-        start = time.perf_counter()
-        pred = plugin.fit(to_backend(plugin, view), params, budget)
-        sync(view.device)
-        seconds = time.perf_counter() - start
+        with timed(view.device) as t:
+            pred = plugin.fit(to_backend(plugin, view), params, budget)
         pred = _checked(pred, view)
-        return RunResult(pred.cpu(), 0, 0, validate(pred), seconds, seconds > budget.seconds, 0)
+        return RunResult(
+            pred.detach().cpu(), 0, 0, validate(pred), t.seconds, 0.0, t.seconds,
+            t.seconds > budget.seconds, 0,
+        )  # fmt: skip
     module = plugin.build(GraphInfo.of(view), params).to(view.device)
-    return _train(module, to_backend(plugin, view), view, validate, params, budget)
+    n_params = sum(p.numel() for p in module.parameters() if p.requires_grad)
+    if budget.max_parameters is not None and n_params > budget.max_parameters:
+        raise OverBudgetError(
+            f"model {plugin.meta.name!r} has {n_params:,} trainable parameters, over the "
+            f"task's cap of {budget.max_parameters:,}; choose a smaller configuration"
+        )
+    return _train(module, to_backend(plugin, view), view, params, budget, n_params)
 
 
 def _train(
-    module: torch.nn.Module, model_input: Any, view: Graph, validate: Any,
-    params: dict[str, Any], budget: Budget,
+    module: torch.nn.Module, model_input: Any, view: Graph, params: dict[str, Any],
+    budget: Budget, n_params: int,
 ) -> RunResult:  # fmt: skip
     if "lr" not in params:
         raise TrainingError("build() plugins must declare 'lr' in their search space")
-    num_parameters = sum(p.numel() for p in module.parameters() if p.requires_grad)
+    assert budget.validate is not None
     opt = torch.optim.Adam(
         module.parameters(), lr=params["lr"], weight_decay=params.get("weight_decay", 0.0)
     )
     train_idx, train_y = view.train_idx, view.y[view.train_idx]
-    best_val, best_epoch, best_state = -math.inf, 0, None
-    timed_out = False
-    sync(view.device)
-    start = time.perf_counter()
-    epoch = 0
+    history: dict[str, list[float]] = {"loss": [], "val": [], "train_s": [], "infer_s": []}
+    best_val, best_epoch, best_pred = -math.inf, 0, None
+    timed_out, spent, epoch = False, 0.0, 0
     for epoch in range(1, budget.max_epochs + 1):
         module.train()
-        opt.zero_grad()
-        out = module(model_input)
-        loss = F.cross_entropy(out[train_idx], train_y)
-        if not torch.isfinite(loss):
-            raise TrainingError(f"loss became {loss.item()} at epoch {epoch}")
-        loss.backward()
-        opt.step()
+        with timed(view.device) as step:
+            opt.zero_grad()
+            loss = F.cross_entropy(module(model_input)[train_idx], train_y)
+            if not torch.isfinite(loss):
+                raise TrainingError(f"loss became {loss.item()} at epoch {epoch}")
+            loss.backward()
+            opt.step()
         module.eval()
-        with torch.no_grad():
-            pred = _checked(module(model_input), view)
-        val = validate(pred)
+        with timed(view.device) as infer, torch.no_grad():
+            pred = module(model_input)
+        pred = _checked(pred, view)
+        val = budget.validate(pred)
+        history["loss"].append(loss.item())
+        history["val"].append(val)
+        history["train_s"].append(step.seconds)
+        history["infer_s"].append(infer.seconds)
         if val > best_val:
-            best_val, best_epoch = val, epoch
-            best_state = copy.deepcopy(module.state_dict())
-            best_pred = pred
-        sync(view.device)
-        if time.perf_counter() - start > budget.seconds:
+            best_val, best_epoch, best_pred = val, epoch, pred
+        spent += step.seconds + infer.seconds
+        if spent > budget.seconds:
             timed_out = True
             break
         if epoch - best_epoch >= budget.patience:
             break
-    seconds = time.perf_counter() - start
-    if best_state is not None:
-        module.load_state_dict(best_state)
+    assert best_pred is not None
     return RunResult(
-        best_pred.cpu(), epoch, best_epoch, best_val, seconds, timed_out, num_parameters
+        predictions=best_pred.cpu(),
+        epochs=epoch,
+        best_epoch=best_epoch,
+        val_score=best_val,
+        train_seconds=sum(history["train_s"]),
+        inference_seconds=sum(history["infer_s"]),
+        epoch_seconds=mean_after_warmup(history["train_s"], budget.warmup_epochs),
+        timed_out=timed_out,
+        num_parameters=n_params,
+        history=history,
     )
 
 

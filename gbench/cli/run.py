@@ -1,0 +1,127 @@
+"""``gbench run`` and ``gbench results``: run a suite under its budgets; export what ran."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import click
+
+from gbench.cli.output import emit, format_option, table
+
+
+@click.command()
+@click.option("--suite", default="quick", show_default=True, help="Suite of tasks (tasks/suites).")
+@click.option("--model", "models", multiple=True, help="Registered name or FILE.py:Class; repeat.")
+@click.option(
+    "--tracking-uri", help="MLflow store (default: $MLFLOW_TRACKING_URI, else sqlite:///gbench.db)."
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    help="JSON/TOML configuration: skip the search and run it on every split.",
+)
+@click.option("--device", default=None, help="cpu or cuda (default: cuda when available).")
+@click.option("--threads", type=int, help="torch threads per job (default: torch's).")
+@click.option("--force", is_flag=True, help="Rerun work already complete in the store.")
+@format_option
+def run(
+    suite: str,
+    models: tuple[str, ...],
+    tracking_uri: str | None,
+    config_file: Path | None,
+    device: str | None,
+    threads: int | None,
+    force: bool,
+    fmt: str,
+) -> None:
+    """Run SUITE's tasks for each model: search, then every split, all tracked in MLflow."""
+    from gbench.runner.bench import Benchmark, load_config
+
+    if device is None:
+        import torch
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    bench = Benchmark(
+        suite,
+        list(models or ("mlp", "gcn")),
+        tracking_uri,
+        load_config(config_file),
+        device,
+        force,
+        threads,
+        log=lambda m: click.echo(m, err=True),
+    )
+    summaries = bench.run()
+    rows = [
+        {
+            "model": s.model,
+            "task": s.task,
+            "metric": s.metric,
+            "score": f"{s.mean:.4f} ± {s.std:.4f}"
+            if s.n > 1
+            else (f"{s.mean:.4f}" if s.n else "-"),
+            "n": s.n,
+            "failed": s.failed,
+            "mean": s.mean,
+            "std": s.std,
+        }
+        for s in summaries
+    ]
+    human = table(rows, ["model", "task", "metric", "score", "n", "failed"])
+    human += f"\n\ntracked in {bench.tracker.uri}; export with `gbench results`"
+    emit(
+        [
+            {
+                k: (None if isinstance(v, float) and math.isnan(v) else v)
+                for k, v in r.items()
+                if k != "score"
+            }
+            for r in rows
+        ],
+        fmt,
+        human,
+    )
+
+
+@click.command()
+@click.option(
+    "--tracking-uri", help="MLflow store (default: $MLFLOW_TRACKING_URI, else sqlite:///gbench.db)."
+)
+@click.option("--suite", help="Only this suite.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json", "parquet"]),
+    default="csv",
+    show_default=True,
+)
+@click.option("--out", type=click.Path(path_type=Path), help="Write here (needed for parquet).")
+def results(tracking_uri: str | None, suite: str | None, fmt: str, out: Path | None) -> None:
+    """One tidy row per (model, task, split, seed) of finished final runs."""
+    import pandas as pd
+
+    from gbench.errors import GbenchError
+    from gbench.runner.results import COLUMNS, rows
+
+    data = rows(tracking_uri, suite)
+    frame = pd.DataFrame(data, columns=COLUMNS)
+    frame["config"] = frame["config"].map(lambda c: json.dumps(c, sort_keys=True))
+    if fmt == "parquet":
+        if out is None:
+            raise GbenchError("--format parquet needs --out FILE.parquet")
+        frame.to_parquet(out, index=False)
+        return
+    if fmt == "json":
+        text = json.dumps(data, indent=1)
+    elif fmt == "csv":
+        text = frame.to_csv(index=False)
+    else:
+        text = table(data, ["model", "task", "split", "seed", "metric", "test_score", "run_id"])
+    if out:
+        out.write_text(text)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
