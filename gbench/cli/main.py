@@ -9,6 +9,7 @@ import click
 from gbench.cli.data import data
 from gbench.cli.models import models
 from gbench.cli.run import results, run
+from gbench.cli.tasks import tasks
 from gbench.errors import GbenchError
 from gbench.registry import UnknownNameError
 
@@ -23,6 +24,7 @@ cli.add_command(data)
 cli.add_command(models)
 cli.add_command(run)
 cli.add_command(results)
+cli.add_command(tasks)
 
 
 def main() -> None:

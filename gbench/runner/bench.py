@@ -95,8 +95,9 @@ class Benchmark:
         self.env = environment(device)
 
     def run(self) -> list[TaskSummary]:
-        from gbench.runner.isolate import ViewStore
+        from gbench.runner.isolate import ViewStore, warm_up
 
+        warm_up()
         views = ViewStore()
         summaries = []
         try:

@@ -26,7 +26,8 @@ from gbench.metrics import score
 from gbench.runner.job import Job, Outcome
 from gbench.tasks import TaskBudget
 
-START_GRACE_SECONDS = 30.0  # child start and plugin import, on top of the trial's budget
+START_GRACE_SECONDS = 30.0  # plugin import and setup, on top of the trial's budget
+STARTUP_LIMIT_SECONDS = 600.0  # a child that has not even started by then is declared dead
 
 # Imported once by the forkserver, not by every child: torch._dynamo alone (pulled in lazily
 # by the first optimizer) takes seconds, and most baselines use torch_geometric's layers.
@@ -87,6 +88,7 @@ def _child(
     from gbench.timing import peak_memory_mb
 
     job = Job.from_dict(job_d)
+    result_conn.send({"status": "started"})  # the budget clock starts now, not at fork
     try:
         if threads:
             torch.set_num_threads(threads)
@@ -124,6 +126,13 @@ def _child(
         oracle_conn.close()
 
 
+def warm_up() -> None:
+    """Start the forkserver (and its preloads) now, so no job's clock pays for it."""
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()
+
+
 def execute(
     job: Job, graph: Graph, budget: TaskBudget, views: ViewStore, dataset_sha256: str,
     threads: int | None = None,
@@ -152,7 +161,7 @@ def execute(
     proc.start()
     oracle_there.close()
     result_there.close()
-    deadline = start + budget.seconds_per_trial + START_GRACE_SECONDS
+    deadline = start + STARTUP_LIMIT_SECONDS
     payload: dict[str, Any] | None = None
     watched: list[Any] = [oracle_here, result_here, proc.sentinel]
     while payload is None:
@@ -174,6 +183,9 @@ def execute(
                 payload = result_here.recv()
             except (EOFError, OSError):
                 watched.remove(result_here)
+            if payload is not None and payload["status"] == "started":
+                payload = None
+                deadline = time.perf_counter() + budget.seconds_per_trial + START_GRACE_SECONDS
         if payload is None and proc.sentinel in ready:
             proc.join()
             out.error = _exit_reason(proc.exitcode)

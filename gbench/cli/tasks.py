@@ -1,0 +1,84 @@
+"""``gbench tasks``: the versioned task specs and suites."""
+
+from __future__ import annotations
+
+import click
+
+from gbench.cli.output import emit, format_option, table
+
+
+@click.group()
+def tasks() -> None:
+    """Task specs (tasks/*.toml) and suites (tasks/suites/*.toml)."""
+
+
+@tasks.command("list")
+@click.option("--suite", help="Only the tasks of this suite.")
+@format_option
+def list_(suite: str | None, fmt: str) -> None:
+    """Every task with its dataset, splits, metric and budget."""
+    from gbench import tasks as t
+
+    names = t.load_suite(suite).tasks if suite else t.task_names()
+    rows = []
+    for name in names:
+        task = t.load_task(name)
+        b = task.budget
+        rows.append(
+            {
+                "name": task.name,
+                "version": task.version,
+                "family": task.family,
+                "dataset": task.dataset,
+                "units": len(task.units()),
+                "metric": task.metric,
+                "trials": b.trials,
+                "max_epochs": b.max_epochs,
+                "seconds": b.seconds_per_trial,
+                "max_parameters": b.max_parameters,
+            }
+        )
+    cols = [
+        "name",
+        "version",
+        "family",
+        "units",
+        "metric",
+        "trials",
+        "max_epochs",
+        "seconds",
+        "max_parameters",
+        "dataset",
+    ]
+    emit(rows, fmt, table(rows, cols))
+
+
+@tasks.command()
+@click.argument("name")
+@format_option
+def show(name: str, fmt: str) -> None:
+    """The resolved spec of task NAME."""
+    from gbench import tasks as t
+
+    task = t.load_task(name)
+    d = {**task.to_dict(), "replication": task.replication, "spec_sha256": task.spec_sha256()}
+    human = "\n".join(f"{k:<14} {v}" for k, v in d.items())
+    emit(d, fmt, human)
+
+
+@tasks.command()
+def suites() -> None:
+    """The suites and their tasks."""
+    from gbench import tasks as t
+
+    for name in t.suite_names():
+        s = t.load_suite(name)
+        click.echo(f"{s.name} v{s.version} ({len(s.tasks)} tasks): {s.description}")
+
+
+@tasks.command()
+def lock() -> None:
+    """Record each spec's version and content hash in tasks/versions.lock."""
+    from gbench import tasks as t
+
+    click.echo(f"locked {len(t.write_lock())} task specs in {t.lock_path()}")

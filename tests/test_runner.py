@@ -1,0 +1,301 @@
+"""The fixed-budget runner end to end: real child processes, a real MLflow store (SQLite
+and a real ``mlflow server``), resumption, and misbehaving plugins."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from gbench import data
+from gbench.cli.main import cli
+from gbench.data.cards import RawFile, cards
+from gbench.data.files import sha256_file
+from gbench.runner.bench import Benchmark
+from gbench.runner.results import rows
+
+PLUGINS = Path(__file__).parent / "plugins" / "misbehaving.py"
+BUDGET = """
+[budget]
+trials = {trials}
+max_epochs = 30
+patience = 10
+seconds_per_trial = {seconds}
+max_parameters = 100000
+search_seed = 0
+warmup_epochs = 1
+"""
+
+
+def write_tasks(root: Path, specs: dict[str, dict], suite: list[str]) -> Path:
+    (root / "suites").mkdir(parents=True, exist_ok=True)
+    for name, s in specs.items():
+        (root / f"{name}.toml").write_text(
+            f'name = "{name}"\nversion = 1\ndataset = "{s["dataset"]}"\nsplits = {s["splits"]}\n'
+            + BUDGET.format(trials=s.get("trials", 2), seconds=s.get("seconds", 30))
+        )
+    body = ", ".join(f'"{t}"' for t in suite)
+    (root / "suites" / "mini.toml").write_text(f'name = "mini"\nversion = 1\ntasks = [{body}]\n')
+    return root
+
+
+@pytest.fixture
+def mini(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    specs = {
+        "mini-hom": {
+            "dataset": "csbm:n=300,deg=6,h=0.8,classes=3,dim=8,snr=1.5,seed=0",
+            "splits": [0, 1],
+        },
+        "mini-het": {
+            "dataset": "csbm:n=300,deg=6,h=0.3,classes=3,dim=8,snr=1.5,seed=1",
+            "splits": [0, 1],
+        },
+    }
+    monkeypatch.setenv("GBENCH_TASKS_DIR", str(write_tasks(tmp_path / "tasks", specs, list(specs))))
+    return tmp_path
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> str:
+    result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_quick_suite_with_two_baselines_into_sqlite(data_root: Path, tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    env = {"GBENCH_DATA_DIR": str(data_root)}
+    out = invoke(
+        "run",
+        "--suite",
+        "quick",
+        "--model",
+        "mlp",
+        "--model",
+        "gcn",
+        "--tracking-uri",
+        uri,
+        "--threads",
+        "1",
+        env=env,
+    )
+    assert "±" in out and "quick-texas" in out
+    table = json.loads(invoke("results", "--tracking-uri", uri, "--format", "json"))
+    assert len(table) == 2 * 4 * 3  # models x tasks x splits
+    for r in table:
+        assert 0.0 <= r["test_score"] <= 1.0 and r["runs"] == 1
+        assert len(r["dataset_sha256"]) == 64 and len(r["split_sha256"]) == 64
+        assert r["gbench_commit"] and r["cpu"] and r["torch"] and r["config_hash"]
+        assert r["num_parameters"] <= 500_000 and r["epochs"] >= 1
+    texas = [r for r in table if r["task"] == "quick-texas" and r["model"] == "gcn"]
+    assert {r["split"] for r in texas} == {0, 1, 2}
+    assert texas[0]["split_sha256"] == data.card("texas").hashes["splits"][0]
+    csv = invoke("results", "--tracking-uri", uri, "--format", "csv")
+    assert csv.splitlines()[0].startswith("suite,model,task")
+
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(uri)
+    run_id = texas[0]["run_id"]
+    assert len(client.get_metric_history(run_id, "epoch_val")) == texas[0]["epochs"]
+    names = {a.path for a in client.list_artifacts(run_id)}
+    assert names == {"config.json", "test_predictions.npy"}
+    parent = client.get_run(texas[0]["parent_run_id"])
+    assert parent.data.tags["gbench.kind"] == "parent" and parent.info.status == "FINISHED"
+
+
+@pytest.fixture
+def mlflow_server(tmp_path: Path) -> Iterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--backend-store-uri",
+            f"sqlite:///{tmp_path / 'server.db'}",
+            "--artifacts-destination",
+            str(tmp_path / "artifacts"),
+            "--workers",
+            "1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if time.time() > deadline or proc.poll() is not None:
+                    pytest.fail("mlflow server did not start")
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_run_against_a_real_mlflow_server(mini: Path, mlflow_server: str) -> None:
+    invoke(
+        "run",
+        "--suite",
+        "mini",
+        "--model",
+        "mlp",
+        "--model",
+        "gcn",
+        "--tracking-uri",
+        mlflow_server,
+        "--threads",
+        "1",
+    )
+    table = json.loads(invoke("results", "--tracking-uri", mlflow_server, "--format", "json"))
+    assert len(table) == 2 * 2 * 2
+    assert {r["model"] for r in table} == {"mlp", "gcn"}
+
+
+def test_interrupted_run_resumes_without_redoing_work(mini: Path, tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path / 'resume.db'}"
+    calls: list[str] = []
+    real = Benchmark._execute
+
+    def interrupted(self, job, *args):
+        if len(calls) == 5:  # mid-way through the second task's search
+            raise KeyboardInterrupt
+        calls.append(job.kind)
+        return real(self, job, *args)
+
+    Benchmark._execute = interrupted  # type: ignore[method-assign]
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            Benchmark("mini", ["mlp"], uri, threads=1, log=lambda m: None, progress=False).run()
+    finally:
+        Benchmark._execute = real  # type: ignore[method-assign]
+    first = {r["run_id"] for r in rows(uri)}
+    assert len(first) == 2  # the first task's two final splits were finished
+
+    counted: list[str] = []
+
+    def counting(self, job, *args):
+        counted.append(job.kind)
+        return real(self, job, *args)
+
+    Benchmark._execute = counting  # type: ignore[method-assign]
+    try:
+        summaries = Benchmark(
+            "mini", ["mlp"], uri, threads=1, log=lambda m: None, progress=False
+        ).run()
+    finally:
+        Benchmark._execute = real  # type: ignore[method-assign]
+    # 2 tasks x (2 trials + 2 splits) = 8 jobs; 5 were done before the interruption
+    assert counted == ["trial", "final", "final"]
+    final = rows(uri)
+    assert len(final) == 4 and all(r["runs"] == 1 for r in final)
+    assert first <= {r["run_id"] for r in final}
+    assert [s.n for s in summaries] == [2, 2]
+
+
+def test_misbehaving_plugins_are_recorded_and_the_rest_completes(
+    mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("gbench.runner.isolate.START_GRACE_SECONDS", 3.0)
+    specs = {
+        "solo": {
+            "dataset": "csbm:n=300,deg=6,h=0.8,classes=3,dim=8,snr=1.5,seed=0",
+            "splits": [0],
+            "trials": 1,
+            "seconds": 2,
+        }
+    }
+    monkeypatch.setenv("GBENCH_TASKS_DIR", str(write_tasks(tmp_path / "solo", specs, ["solo"])))
+    uri = f"sqlite:///{tmp_path / 'bad.db'}"
+    bad = [f"{PLUGINS}:{c}" for c in ("Crash", "NaN", "TooBig", "Sleepy")]
+    summaries = Benchmark(
+        "mini", [*bad, "mlp"], uri, threads=1, log=lambda m: None, progress=False
+    ).run()
+    by_model = {s.model: s for s in summaries}
+    assert by_model["mlp"].n == 1
+    for model in bad:
+        assert by_model[model].n == 0 and by_model[model].error
+
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(uri)
+    exp = client.get_experiment_by_name("gbench")
+    trials = client.search_runs([exp.experiment_id], "tags.`gbench.kind` = 'trial'")
+    status = {r.data.tags["gbench.model"].rsplit(":", 1)[-1]: r for r in trials}
+    assert status["Crash"].data.tags["gbench.status"] == "crashed"
+    assert "SIGKILL" in status["Crash"].data.tags["gbench.error"]
+    assert status["NaN"].data.tags["gbench.status"] == "failed"
+    assert "nan" in status["NaN"].data.tags["gbench.error"]
+    assert status["TooBig"].data.tags["gbench.status"] == "over_budget"
+    assert "cap of 100,000" in status["TooBig"].data.tags["gbench.error"]
+    assert status["Sleepy"].data.tags["gbench.status"] == "timeout"
+    assert all(r.info.status == "FAILED" for k, r in status.items() if k != "mlp")
+
+
+def test_a_plugin_finds_no_test_labels_in_its_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    n, hidden = 60, 900
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 4, n)
+    labels[30:] += hidden  # validation and test nodes only
+    masks = np.zeros((3, 1, n), dtype=bool)
+    masks[0, 0, :30], masks[1, 0, 30:45], masks[2, 0, 45:] = True, True, True
+    path = tmp_path / "root" / "secret" / "raw" / "secret.npz"
+    path.parent.mkdir(parents=True)
+    np.savez(
+        path,
+        node_features=rng.normal(size=(n, 4)).astype(np.float32),
+        node_labels=labels,
+        edges=rng.integers(0, n, (100, 2)),
+        train_masks=masks[0],
+        val_masks=masks[1],
+        test_masks=masks[2],
+    )
+    base = data.card("chameleon-filtered")
+    card = dataclasses.replace(
+        base,
+        name="secret",
+        loader_args={"file": "secret/raw/secret.npz"},
+        hashes={},
+        published={"classes": hidden + 4},
+        splits=dataclasses.replace(base.splits, count=1),
+        files=(RawFile("secret/raw/secret.npz", path.stat().st_size, sha256_file(path)),),
+    )
+    monkeypatch.setitem(cards(), "secret", card)
+    monkeypatch.setenv("GBENCH_DATA_DIR", str(tmp_path / "root"))
+    specs = {"secret-task": {"dataset": "secret", "splits": [0], "trials": 1}}
+    monkeypatch.setenv("GBENCH_TASKS_DIR", str(write_tasks(tmp_path / "t", specs, ["secret-task"])))
+    assert int(data.load("secret").y.max()) >= hidden  # the parent does hold them
+    summaries = Benchmark(
+        "mini",
+        [f"{PLUGINS}:Peek"],
+        f"sqlite:///{tmp_path / 's.db'}",
+        threads=1,
+        log=print,
+        progress=False,
+    ).run()
+    assert summaries[0].n == 1, summaries[0].error
