@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+import torch
 
 from gbench import data, models
 from gbench.metrics import score
@@ -41,6 +42,7 @@ def graph(name: str, root: str):
 def accuracy_of(model: str, name: str, root: str) -> float:
     cls = models.get(model)
     g = graph(name, root)
+    torch.manual_seed(0)
     result = run(cls(), g, defaults(cls.space), BUDGET)
     return score("accuracy", result.predictions[g.test_idx], g.y[g.test_idx])
 
