@@ -66,9 +66,12 @@ class SkipGCN(Model):
 
     def build(self, info: GraphInfo, params: dict[str, Any]) -> nn.Module:
         return SkipGCNNet(
-            info.num_features, params["hidden"], info.num_classes, params["layers"],
+            info.num_features,
+            params["hidden"],
+            info.num_classes,
+            params["layers"],
             params["dropout"],
-        )  # fmt: skip
+        )
 
 
 if __name__ == "__main__":

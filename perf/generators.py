@@ -38,8 +38,11 @@ CLASSES = 5
 H = 0.5
 SIZES = [1250 * 2**k for k in range(15)]  # 1,250 .. 20,480,000
 METHODS = ["gbench.csbm", "networkx.sbm", "pyg.sbm", "gbench.rsn", "networkx.soft_rgg"]
-BASELINE = {"networkx.sbm": "gbench.csbm", "pyg.sbm": "gbench.csbm",
-            "networkx.soft_rgg": "gbench.rsn"}  # fmt: skip
+BASELINE = {
+    "networkx.sbm": "gbench.csbm",
+    "pyg.sbm": "gbench.csbm",
+    "networkx.soft_rgg": "gbench.rsn",
+}
 MEMORY_CAP_MB = 8192.0
 BUDGET_S = 540.0  # stop starting new runs after this much wall time
 
@@ -119,14 +122,29 @@ def run_one(method: str, n: int, deg: float, repeat_below: float, limit: float) 
         if times[-1] >= repeat_below or len(times) >= 5 or sum(times) > limit:
             break
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": statistics.median(times), "runs": len(times), "edges": edges,
-            "peak_mb": peak_mb}  # fmt: skip
+    return {
+        "seconds": statistics.median(times),
+        "runs": len(times),
+        "edges": edges,
+        "peak_mb": peak_mb,
+    }
 
 
 def spawn(method: str, n: int, limit: float, deg: float = DEG, repeat_below: float = 1.0):
     """Run ``run_one`` in a fresh interpreter; None if it was killed past the limit."""
-    cmd = [sys.executable, os.path.abspath(__file__), "--one", method, str(n), "--deg", str(deg),
-           "--limit", str(limit), "--repeat-below", str(repeat_below)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "--one",
+        method,
+        str(n),
+        "--deg",
+        str(deg),
+        "--limit",
+        str(limit),
+        "--repeat-below",
+        str(repeat_below),
+    ]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=limit + 30, check=True)
     except subprocess.TimeoutExpired:
@@ -202,17 +220,23 @@ def main() -> None:
         return
 
     started = time.perf_counter()
-    print(f"# gbench generators vs networkx / PyG: mean degree {DEG:g}, {CLASSES} classes, "
-          f"limit {args.limit:.0f}s per run, {os.cpu_count()} CPUs", flush=True)  # fmt: skip
+    print(
+        f"# gbench generators vs networkx / PyG: mean degree {DEG:g}, {CLASSES} classes, "
+        f"limit {args.limit:.0f}s per run, {os.cpu_count()} CPUs",
+        flush=True,
+    )
 
     # The headline: 10^6 nodes, deg=20 -> 10^7 undirected edges (2*10^7 edge_index columns).
     big = spawn("gbench.csbm", 1_000_000, args.limit, deg=20.0, repeat_below=1e9)
     big10 = spawn("gbench.csbm", 1_000_000, args.limit, deg=10.0, repeat_below=1e9)
     for label, res in (("deg=20", big), ("deg=10", big10)):
         if res and "seconds" in res:
-            print(f"gbench.csbm        n=  1,000,000  {label}: edges={res['edges']:,} undirected "
-                  f"({2 * res['edges']:,} columns) {res['seconds']:.2f}s (median of "
-                  f"{res['runs']}) peak {res['peak_mb']:,.0f} MB", flush=True)  # fmt: skip
+            print(
+                f"gbench.csbm        n=  1,000,000  {label}: edges={res['edges']:,} undirected "
+                f"({2 * res['edges']:,} columns) {res['seconds']:.2f}s (median of "
+                f"{res['runs']}) peak {res['peak_mb']:,.0f} MB",
+                flush=True,
+            )
 
     results: dict[str, dict[int, dict]] = {}
     reasons: dict[str, str] = {}
@@ -245,7 +269,8 @@ def main() -> None:
         "csbm_1e6_undirected_edges": big.get("edges") if big else None,
         "csbm_1e6_definition": "n=1e6, deg=20: 1e7 undirected edges = 2e7 edge_index columns; "
         "time includes labels and 32-dim features",
-        "csbm_1e6_deg10_seconds": round(big10["seconds"], 3) if big10 and "seconds" in big10
+        "csbm_1e6_deg10_seconds": round(big10["seconds"], 3)
+        if big10 and "seconds" in big10
         else None,
         "speedup_vs_networkx_20k": ratio("networkx.sbm", 20_000),
         "rsn_speedup_vs_networkx_soft_rgg_20k": ratio("networkx.soft_rgg", 20_000),
@@ -254,7 +279,7 @@ def main() -> None:
         "stop_reason": reasons,
         "limit_seconds": args.limit,
         "total_seconds": round(time.perf_counter() - started, 1),
-    }  # fmt: skip
+    }
     print(json.dumps(summary))
 
 

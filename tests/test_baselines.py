@@ -16,9 +16,25 @@ from gbench.models.space import defaults
 from gbench.models.train import run
 
 SHIPPED = [
-    "mlp", "lp", "gcn", "sage", "sage-sep", "gat", "gat-sep", "appnp", "sgc", "gcnii",
-    "gprgnn", "linkx", "h2gcn", "cs", "label-trick", "twirls", "ignn", "dagnn",
-]  # fmt: skip
+    "mlp",
+    "lp",
+    "gcn",
+    "sage",
+    "sage-sep",
+    "gat",
+    "gat-sep",
+    "appnp",
+    "sgc",
+    "gcnii",
+    "gprgnn",
+    "linkx",
+    "h2gcn",
+    "cs",
+    "label-trick",
+    "twirls",
+    "ignn",
+    "dagnn",
+]
 # Models that do not assume neighbours share a class (ego/neighbour separation, learned
 # filters, or no graph at all).
 HOMOPHILY_AGNOSTIC = ["mlp", "sage-sep", "gat-sep", "gprgnn", "linkx", "h2gcn"]

@@ -58,8 +58,14 @@ def test_every_card_is_complete() -> None:
 
 def test_known_upstream_problems_show_up(data_root: Path) -> None:
     audits = {}
-    for name in ("chameleon", "squirrel", "chameleon-filtered", "squirrel-filtered", "texas",
-                 "cornell"):  # fmt: skip
+    for name in (
+        "chameleon",
+        "squirrel",
+        "chameleon-filtered",
+        "squirrel-filtered",
+        "texas",
+        "cornell",
+    ):
         data.load(name, root=data_root)
         audits[name] = data.info(name, root=data_root)["measured"]["audit"]
     for raw in ("chameleon", "squirrel"):
@@ -172,8 +178,9 @@ def test_import_reports_incomplete_datasets(shared_datasets: Path, tmp_path: Pat
 def register_card(monkeypatch: pytest.MonkeyPatch, name: str, root: Path, **changes) -> Card:
     """Point ``name``'s card at files the test wrote (their real hashes are unknown here)."""
     c = data.card(name)
-    files = tuple(RawFile(f.path, (root / f.path).stat().st_size, sha256_file(root / f.path))
-                  for f in c.files)  # fmt: skip
+    files = tuple(
+        RawFile(f.path, (root / f.path).stat().st_size, sha256_file(root / f.path)) for f in c.files
+    )
     new = dataclasses.replace(c, files=files, published={}, hashes={}, **changes)
     monkeypatch.setitem(cards(), name, new)
     return new
@@ -190,9 +197,15 @@ def write_platonov_npz(path: Path, n: int = 60, classes: int = 4, splits: int = 
         masks[1, s, perm[n // 2 : 3 * n // 4]] = True
         masks[2, s, perm[3 * n // 4 :]] = True
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, node_features=rng.normal(size=(n, 5)).astype(np.float32),
-             node_labels=rng.integers(0, classes, n), edges=edges, train_masks=masks[0],
-             val_masks=masks[1], test_masks=masks[2])  # fmt: skip
+    np.savez(
+        path,
+        node_features=rng.normal(size=(n, 5)).astype(np.float32),
+        node_labels=rng.integers(0, classes, n),
+        edges=edges,
+        train_masks=masks[0],
+        val_masks=masks[1],
+        test_masks=masks[2],
+    )
 
 
 @pytest.mark.parametrize("name", ["roman-empire", "amazon-ratings", "questions"])
@@ -227,10 +240,18 @@ def test_gnn_benchmark_npz_loader(
     attr = sp.random(n, 16, density=0.2, format="csr", random_state=3)
     path = tmp_path / data.card(name).files[0].path
     path.parent.mkdir(parents=True)
-    np.savez(path, adj_data=adj.data, adj_indices=adj.indices, adj_indptr=adj.indptr,
-             adj_shape=adj.shape, attr_data=attr.data, attr_indices=attr.indices,
-             attr_indptr=attr.indptr, attr_shape=attr.shape,
-             labels=rng.integers(0, classes, n))  # fmt: skip
+    np.savez(
+        path,
+        adj_data=adj.data,
+        adj_indices=adj.indices,
+        adj_indptr=adj.indptr,
+        adj_shape=adj.shape,
+        attr_data=attr.data,
+        attr_indices=attr.indices,
+        attr_indptr=attr.indptr,
+        attr_shape=attr.shape,
+        labels=rng.integers(0, classes, n),
+    )
     register_card(monkeypatch, name, tmp_path)
     g = data.load(name, root=tmp_path)
     spec = data.card(name).splits

@@ -85,9 +85,14 @@ def test_multi_split_masks_become_splits() -> None:
     val, test = train.clone(), train.clone()
     for i in range(3):
         train[i, i] = val[i + 3, i] = test[i + 6, i] = True
-    data = Data(x=torch.ones(n, 1), y=torch.zeros(n, dtype=torch.long),
-                edge_index=torch.tensor([[0, 1], [1, 0]]), train_mask=train, val_mask=val,
-                test_mask=test)  # fmt: skip
+    data = Data(
+        x=torch.ones(n, 1),
+        y=torch.zeros(n, dtype=torch.long),
+        edge_index=torch.tensor([[0, 1], [1, 0]]),
+        train_mask=train,
+        val_mask=val,
+        test_mask=test,
+    )
     g = Graph.from_pyg(data)
     assert len(g.splits) == 3
     assert g.with_split(2).train_idx.tolist() == [2]

@@ -98,8 +98,10 @@ def test_cli_reports_broken_plugin_on_one_line(tmp_path: Path) -> None:
     path = write(tmp_path, "class Good(:\n")
     proc = subprocess.run(
         [sys.executable, "-m", "gbench", "models", "show", f"{path}:Good"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"error: {path}:1: syntax error: invalid syntax"
 
@@ -151,8 +153,14 @@ def reachable(*roots: Any, limit: int = 200_000) -> list[Any]:
 
 
 class Spy(models.Model):
-    meta = models.Metadata(name="spy", version="1", authors=("x",), paper="https://x.org",
-                           code="https://x.org", licence="MIT")  # fmt: skip
+    meta = models.Metadata(
+        name="spy",
+        version="1",
+        authors=("x",),
+        paper="https://x.org",
+        code="https://x.org",
+        licence="MIT",
+    )
     handed: tuple[Any, ...] = ()
 
     def fit(self, graph: Graph, params: dict[str, Any], budget: Budget) -> torch.Tensor:

@@ -12,9 +12,18 @@ from gbench.cli.output import emit, format_option, table
 from gbench.errors import GbenchError
 
 LIST_COLUMNS = [
-    "name", "family", "nodes", "edges", "classes", "features",
-    "edge_homophily", "adjusted_homophily", "metric", "splits", "present",
-]  # fmt: skip
+    "name",
+    "family",
+    "nodes",
+    "edges",
+    "classes",
+    "features",
+    "edge_homophily",
+    "adjusted_homophily",
+    "metric",
+    "splits",
+    "present",
+]
 
 
 @click.group()

@@ -94,6 +94,14 @@ class Model:
     def fit(self, graph: Any, params: dict[str, Any], budget: Budget) -> torch.Tensor:
         raise NotImplementedError
 
+    def optimizer(
+        self, module: torch.nn.Module, params: dict[str, Any]
+    ) -> torch.optim.Optimizer | None:
+        """Optional, for ``build`` plugins: an optimizer with the paper's parameter groups
+        (say, no weight decay on learned propagation coefficients). ``None``: Adam with the
+        configuration's ``lr`` and ``weight_decay``."""
+        return None
+
     @classmethod
     def entry_form(cls) -> str:
         """``"build"`` or ``"fit"``: which of the two the plugin overrides."""

@@ -58,17 +58,28 @@ def run_view(
 ) -> RunResult:
     """Run on a training view; ``validate`` scores predictions on the hidden validation labels."""
     budget = Budget(
-        budget.max_epochs, budget.patience, budget.seconds, validate,
-        budget.max_parameters, budget.warmup_epochs,
-    )  # fmt: skip
+        budget.max_epochs,
+        budget.patience,
+        budget.seconds,
+        validate,
+        budget.max_parameters,
+        budget.warmup_epochs,
+    )
     if plugin.entry_form() == "fit":
         with timed(view.device) as t:
             pred = plugin.fit(to_backend(plugin, view), params, budget)
         pred = _checked(pred, view)
         return RunResult(
-            pred.detach().cpu(), 0, 0, validate(pred), t.seconds, 0.0, t.seconds,
-            t.seconds > budget.seconds, 0,
-        )  # fmt: skip
+            predictions=pred.detach().cpu(),
+            epochs=0,
+            best_epoch=0,
+            val_score=validate(pred),
+            train_seconds=t.seconds,
+            inference_seconds=0.0,
+            epoch_seconds=t.seconds,
+            timed_out=t.seconds > budget.seconds,
+            num_parameters=0,
+        )
     module = plugin.build(GraphInfo.of(view), params).to(view.device)
     n_params = sum(p.numel() for p in module.parameters() if p.requires_grad)
     if budget.max_parameters is not None and n_params > budget.max_parameters:
@@ -76,19 +87,25 @@ def run_view(
             f"model {plugin.meta.name!r} has {n_params:,} trainable parameters, over the "
             f"task's cap of {budget.max_parameters:,}; choose a smaller configuration"
         )
-    return _train(module, to_backend(plugin, view), view, params, budget, n_params)
+    opt = plugin.optimizer(module, params)
+    if opt is None:
+        if "lr" not in params:
+            raise TrainingError("build() plugins must declare 'lr' in their search space")
+        opt = torch.optim.Adam(
+            module.parameters(), lr=params["lr"], weight_decay=params.get("weight_decay", 0.0)
+        )
+    return _train(module, opt, to_backend(plugin, view), view, budget, n_params)
 
 
 def _train(
-    module: torch.nn.Module, model_input: Any, view: Graph, params: dict[str, Any],
-    budget: Budget, n_params: int,
-) -> RunResult:  # fmt: skip
-    if "lr" not in params:
-        raise TrainingError("build() plugins must declare 'lr' in their search space")
+    module: torch.nn.Module,
+    opt: torch.optim.Optimizer,
+    model_input: Any,
+    view: Graph,
+    budget: Budget,
+    n_params: int,
+) -> RunResult:
     assert budget.validate is not None
-    opt = torch.optim.Adam(
-        module.parameters(), lr=params["lr"], weight_decay=params.get("weight_decay", 0.0)
-    )
     train_idx, train_y = view.train_idx, view.y[view.train_idx]
     history: dict[str, list[float]] = {"loss": [], "val": [], "train_s": [], "infer_s": []}
     best_val, best_epoch, best_pred = -math.inf, 0, None

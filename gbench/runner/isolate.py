@@ -50,13 +50,17 @@ class ViewStore:
             path = Path(self._dir.name) / f"{dataset_sha256[:16]}-{graph.split_id}.pt"
             torch.save(
                 {
-                    "x": view.x, "y": view.y, "edge_index": view.edge_index,
+                    "x": view.x,
+                    "y": view.y,
+                    "edge_index": view.edge_index,
                     "split": (view.split.train, view.split.val, view.split.test),
-                    "num_classes": view.num_classes, "directed": view.directed,
-                    "metric": view.metric, "name": view.name,
+                    "num_classes": view.num_classes,
+                    "directed": view.directed,
+                    "metric": view.metric,
+                    "name": view.name,
                 },
                 path,
-            )  # fmt: skip
+            )
             self._paths[key] = path
         return self._paths[key]
 
@@ -67,15 +71,25 @@ class ViewStore:
 def load_view(path: str, device: str) -> Graph:
     d = torch.load(path, mmap=True)
     return Graph(
-        x=d["x"], y=d["y"], edge_index=d["edge_index"], num_classes=d["num_classes"],
-        splits=[Split(*d["split"])], directed=d["directed"], metric=d["metric"], name=d["name"],
-    ).to(device)  # fmt: skip
+        x=d["x"],
+        y=d["y"],
+        edge_index=d["edge_index"],
+        num_classes=d["num_classes"],
+        splits=[Split(*d["split"])],
+        directed=d["directed"],
+        metric=d["metric"],
+        name=d["name"],
+    ).to(device)
 
 
 def _child(
-    job_d: dict[str, Any], view_path: str, budget_d: dict[str, Any], threads: int | None,
-    oracle_conn: Connection, result_conn: Connection,
-) -> None:  # fmt: skip
+    job_d: dict[str, Any],
+    view_path: str,
+    budget_d: dict[str, Any],
+    threads: int | None,
+    oracle_conn: Connection,
+    result_conn: Connection,
+) -> None:
     """Child entry: train, then send test-node predictions and measurements back."""
     import random
 
@@ -98,22 +112,29 @@ def _child(
         view = load_view(view_path, job.device)
         plugin = models.get(job.model)()
         budget = Budget(
-            max_epochs=budget_d["max_epochs"], patience=budget_d["patience"],
-            seconds=budget_d["seconds_per_trial"], max_parameters=budget_d["max_parameters"],
+            max_epochs=budget_d["max_epochs"],
+            patience=budget_d["patience"],
+            seconds=budget_d["seconds_per_trial"],
+            max_parameters=budget_d["max_parameters"],
             warmup_epochs=budget_d["warmup_epochs"],
-        )  # fmt: skip
+        )
         r = run_view(plugin, view, ValidationClient(oracle_conn, view.val_idx), job.config, budget)
         result_conn.send(
             {
                 "status": "ok",
                 "test_predictions": r.predictions[view.test_idx.cpu()].float().numpy(),
-                "val_score": r.val_score, "epochs": r.epochs, "best_epoch": r.best_epoch,
-                "train_seconds": r.train_seconds, "inference_seconds": r.inference_seconds,
-                "epoch_seconds": r.epoch_seconds, "timed_out": r.timed_out,
-                "num_parameters": r.num_parameters, "history": r.history,
+                "val_score": r.val_score,
+                "epochs": r.epochs,
+                "best_epoch": r.best_epoch,
+                "train_seconds": r.train_seconds,
+                "inference_seconds": r.inference_seconds,
+                "epoch_seconds": r.epoch_seconds,
+                "timed_out": r.timed_out,
+                "num_parameters": r.num_parameters,
+                "history": r.history,
                 "peak_memory_mb": peak_memory_mb(torch.device(job.device)),
             }
-        )  # fmt: skip
+        )
     except OverBudgetError as err:
         result_conn.send({"status": "over_budget", "error": str(err)})
     except BaseException as err:  # the plugin's bug, reported, never fatal to the benchmark
@@ -134,9 +155,13 @@ def warm_up() -> None:
 
 
 def execute(
-    job: Job, graph: Graph, budget: TaskBudget, views: ViewStore, dataset_sha256: str,
+    job: Job,
+    graph: Graph,
+    budget: TaskBudget,
+    views: ViewStore,
+    dataset_sha256: str,
     threads: int | None = None,
-) -> Outcome:  # fmt: skip
+) -> Outcome:
     """Run ``job`` on ``graph`` (split ``job.split``) in a child process under ``budget``."""
     graph = graph.with_split(job.split)
     out = Outcome(
@@ -199,8 +224,17 @@ def execute(
     out.status = payload["status"]
     out.error = payload.get("error", "")
     if out.ok:
-        for key in ("val_score", "epochs", "best_epoch", "train_seconds", "inference_seconds",
-                    "epoch_seconds", "num_parameters", "history", "peak_memory_mb"):  # fmt: skip
+        for key in (
+            "val_score",
+            "epochs",
+            "best_epoch",
+            "train_seconds",
+            "inference_seconds",
+            "epoch_seconds",
+            "num_parameters",
+            "history",
+            "peak_memory_mb",
+        ):
             setattr(out, key, payload[key])
         out.test_predictions = payload["test_predictions"]
         test_y = graph.y[graph.test_idx].cpu()

@@ -50,10 +50,12 @@ def search(
         ok = value is not None and math.isfinite(value)
         study.add_trial(
             create_trial(
-                params=config, distributions=dists, value=value if ok else None,
+                params=config,
+                distributions=dists,
+                value=value if ok else None,
                 state=TrialState.COMPLETE if ok else TrialState.FAIL,
             )
-        )  # fmt: skip
+        )
         done += 1
     if done == 0 and space:
         study.enqueue_trial(defaults(space))
