@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh clone: set up a virtualenv, import the offline datasets, and run
-# the main job on its embedded defaults (today: the dataset registry and a generated graph).
+# the main job on its embedded defaults: the quick suite with the MLP and GCN baselines,
+# tracked in ./gbench.db (MLflow, SQLite), then the tidy results.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -17,5 +18,5 @@ if [[ -d $shared ]]; then
   gbench data import "$shared"
 fi
 gbench data list
-gbench data show texas
-gbench data generate csbm --nodes 100000 --degree 10 --homophily 0.2 --seed 0
+gbench run --suite quick --model mlp --model gcn
+gbench results --format table

@@ -67,13 +67,16 @@ def show(name: str, fmt: str) -> None:
 
 
 @tasks.command()
-def suites() -> None:
+@format_option
+def suites(fmt: str) -> None:
     """The suites and their tasks."""
     from gbench import tasks as t
 
-    for name in t.suite_names():
-        s = t.load_suite(name)
-        click.echo(f"{s.name} v{s.version} ({len(s.tasks)} tasks): {s.description}")
+    rows = [vars(t.load_suite(name)) for name in t.suite_names()]
+    human = "\n".join(
+        f"{s['name']} v{s['version']} ({len(s['tasks'])} tasks): {s['description']}" for s in rows
+    )
+    emit([{**s, "tasks": list(s["tasks"])} for s in rows], fmt, human)
 
 
 @tasks.command()
