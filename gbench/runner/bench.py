@@ -147,6 +147,7 @@ class Benchmark:
             "metric": task.metric,
             "family": task.family,
             "replication": task.replication,
+            "label_inputs": task.label_inputs,
         }
         space = self.plugins[model].space
         if self.config is not None:
