@@ -1,0 +1,1 @@
+"""gbench test suite."""
