@@ -11,33 +11,28 @@ alpha = 0.1, lr 0.01. The paper also drops entries of the propagation matrix; li
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from baselines.common import DROPOUT, HIDDEN, OPTIM
+from baselines.common import DROPOUT, HIDDEN, OPTIM, layer_dims
+from baselines.mlp import MLPNet
 from gbench.graph import Graph
 from gbench.models import Float, GraphInfo, Int, Metadata, Model
 from gbench.propagation import ppr
 
 
-class APPNPNet(nn.Module):
+class APPNPNet(MLPNet):
+    """Predict with an MLP, then propagate the predictions by personalised PageRank."""
+
     def __init__(self, dims: list[int], dropout: float, k: int, alpha: float) -> None:
-        super().__init__()
-        self.lins = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(dims))
-        self.dropout = dropout
+        super().__init__(dims, dropout)
         self.k = k
         self.alpha = alpha
 
     def forward(self, graph: Graph) -> torch.Tensor:
-        h = graph.x
-        for i, lin in enumerate(self.lins):
-            h = lin(F.dropout(h, self.dropout, self.training))
-            if i < len(self.lins) - 1:
-                h = F.relu(h)
+        h = super().forward(graph)
         return ppr(graph, h, alpha=self.alpha, steps=self.k, norm="sym", self_loops=True)
 
 
@@ -63,7 +58,5 @@ class APPNP(Model):
     }
 
     def build(self, info: GraphInfo, params: dict[str, Any]) -> nn.Module:
-        dims = (
-            [info.num_features] + [params["hidden"]] * (params["layers"] - 1) + [info.num_classes]
-        )
+        dims = layer_dims(info.num_features, params, info.num_classes)
         return APPNPNet(dims, params["dropout"], params["K"], params["alpha"])

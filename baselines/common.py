@@ -27,6 +27,11 @@ DROPOUT = Float(0.0, 0.8, default=0.5)
 # dropout, GELU; blocks x <- x + block(LayerNorm(x)); LayerNorm; output linear.
 
 
+def layer_dims(in_dim: int, params: dict, out_dim: int) -> list[int]:
+    """Widths of a ``params["layers"]``-layer stack with ``params["hidden"]`` hidden units."""
+    return [in_dim] + [params["hidden"]] * (params["layers"] - 1) + [out_dim]
+
+
 class FeedForward(nn.Module):
     """Their ``FeedForwardModule``: linear, dropout, GELU, linear, dropout."""
 

@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from baselines.common import DROPOUT, HIDDEN, OPTIM, train_early_stopping
+from baselines.common import DROPOUT, HIDDEN, OPTIM, layer_dims, train_early_stopping
 from gbench.graph import Graph
 from gbench.models import Budget, Categorical, Float, Int, LogFloat, Metadata, Model
 from gbench.propagation import edges
@@ -108,9 +108,7 @@ class CorrectAndSmooth(Model):
     }
 
     def fit(self, graph: Graph, params: dict[str, Any], budget: Budget) -> torch.Tensor:
-        dims = (
-            [graph.num_features] + [params["hidden"]] * (params["layers"] - 1) + [graph.num_classes]
-        )
+        dims = layer_dims(graph.num_features, params, graph.num_classes)
         base = BasePredictor(dims, params["dropout"]).to(graph.device)
         train, x = graph.train_idx, graph.x
         y_train = graph.y[train]

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from baselines.common import DROPOUT, HIDDEN, OPTIM
+from baselines.common import DROPOUT, HIDDEN, OPTIM, layer_dims
 from gbench.graph import Graph
 from gbench.models import GraphInfo, Int, Metadata, Model
 from gbench.propagation import spmm
@@ -49,7 +49,5 @@ class GCN(Model):
     space = {**OPTIM, "hidden": HIDDEN, "layers": Int(2, 4, default=2), "dropout": DROPOUT}
 
     def build(self, info: GraphInfo, params: dict[str, Any]) -> nn.Module:
-        dims = (
-            [info.num_features] + [params["hidden"]] * (params["layers"] - 1) + [info.num_classes]
-        )
+        dims = layer_dims(info.num_features, params, info.num_classes)
         return GCNNet(dims, params["dropout"])

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from baselines.common import DROPOUT, HIDDEN, OPTIM, train_early_stopping
+from baselines.common import DROPOUT, HIDDEN, OPTIM, layer_dims, train_early_stopping
 from gbench.graph import Graph
 from gbench.models import Budget, Float, Int, Metadata, Model
 from gbench.propagation import spmm
@@ -113,11 +113,7 @@ class LabelTrick(Model):
     }
 
     def fit(self, graph: Graph, params: dict[str, Any], budget: Budget) -> torch.Tensor:
-        dims = (
-            [graph.num_features + graph.num_classes]
-            + [params["hidden"]] * (params["layers"] - 1)
-            + [graph.num_classes]
-        )
+        dims = layer_dims(graph.num_features + graph.num_classes, params, graph.num_classes)
         net = LabelGCNNet(dims, params["dropout"]).to(graph.device)
         y = graph.y
 

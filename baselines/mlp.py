@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from baselines.common import DROPOUT, HIDDEN, OPTIM
+from baselines.common import DROPOUT, HIDDEN, OPTIM, layer_dims
 from gbench.graph import Graph
 from gbench.models import GraphInfo, Int, Metadata, Model
 
@@ -43,7 +43,5 @@ class MLP(Model):
     space = {**OPTIM, "hidden": HIDDEN, "layers": Int(1, 3, default=2), "dropout": DROPOUT}
 
     def build(self, info: GraphInfo, params: dict[str, Any]) -> nn.Module:
-        dims = (
-            [info.num_features] + [params["hidden"]] * (params["layers"] - 1) + [info.num_classes]
-        )
+        dims = layer_dims(info.num_features, params, info.num_classes)
         return MLPNet(dims, params["dropout"])

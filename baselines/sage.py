@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from baselines.common import DROPOUT, HIDDEN, OPTIM, FeedForward, ResidualNet
+from baselines.common import DROPOUT, HIDDEN, OPTIM, FeedForward, ResidualNet, layer_dims
 from gbench.graph import Graph
 from gbench.models import Float, GraphInfo, Int, Metadata, Model
 from gbench.propagation import spmm
@@ -63,9 +63,7 @@ class GraphSAGE(Model):
     space = {**OPTIM, "hidden": HIDDEN, "layers": Int(1, 3, default=2), "dropout": DROPOUT}
 
     def build(self, info: GraphInfo, params: dict[str, Any]) -> nn.Module:
-        dims = (
-            [info.num_features] + [params["hidden"]] * (params["layers"] - 1) + [info.num_classes]
-        )
+        dims = layer_dims(info.num_features, params, info.num_classes)
         return SAGENet(dims, params["dropout"])
 
 

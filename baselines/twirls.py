@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from baselines.common import DROPOUT, HIDDEN, OPTIM
+from baselines.common import DROPOUT, HIDDEN, OPTIM, layer_dims
 from gbench.graph import Graph
 from gbench.models import Categorical, Float, GraphInfo, Int, LogFloat, Metadata, Model
 from gbench.propagation import edges, spmm, weighted_spmm
@@ -137,7 +137,5 @@ class TWIRLS(Model):
     }
 
     def build(self, info: GraphInfo, params: dict[str, Any]) -> nn.Module:
-        dims = (
-            [info.num_features] + [params["hidden"]] * (params["layers"] - 1) + [info.num_classes]
-        )
+        dims = layer_dims(info.num_features, params, info.num_classes)
         return TWIRLSNet(dims, params["dropout"], params["input_dropout"], params)
