@@ -1,0 +1,254 @@
+"""From rows to the leaderboard: one entry per (model, task), ranked and tie-marked per task,
+aggregated per suite. Pure data; rendering lives in :mod:`gbench.leaderboard.render`.
+
+A task's result does not depend on the suite it was run under (the task spec fixes
+everything), so rows are pooled per task; suites only group tasks.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from gbench.errors import GbenchError
+from gbench.leaderboard import stats
+from gbench.leaderboard.inputs import SOURCES, Inputs
+from gbench.registry import UnknownNameError
+
+
+def unique(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per (model, task, split, seed) at each task's newest version.
+
+    Older task versions measured a different spec and are left out. Where a unit has rows
+    from several sources (or suites), the most trusted source wins, then the first suite.
+    """
+    newest: dict[str, int] = {}
+    for r in rows:
+        newest[r["task"]] = max(newest.get(r["task"], r["task_version"]), r["task_version"])
+    chosen: dict[tuple, dict[str, Any]] = {}
+    for r in sorted(rows, key=lambda r: (SOURCES.index(r["source"]), r["suite"])):
+        key = (r["model"], r["task"], r["split"], r["seed"])
+        if r["task_version"] == newest[r["task"]] and key not in chosen:
+            chosen[key] = r
+    return [chosen[k] for k in sorted(chosen)]
+
+
+@dataclass
+class Entry:
+    """One model on one task: its paired scores and what they cost."""
+
+    model: str
+    task: str
+    rows: list[dict[str, Any]]  # one per (split, seed), in that order
+    rank: float = math.nan
+    tie: stats.Tie = field(default_factory=lambda: stats.Tie("untested"))
+
+    @property
+    def scores(self) -> dict[tuple[int, int], float]:
+        return {(r["split"], r["seed"]): r["test_score"] for r in self.rows}
+
+    @property
+    def n(self) -> int:
+        return len(self.rows)
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(r["test_score"] for r in self.rows)
+
+    @property
+    def std(self) -> float | None:
+        """Sample standard deviation (ddof=1); None below two splits."""
+        return statistics.stdev(r["test_score"] for r in self.rows) if self.n > 1 else None
+
+    @property
+    def parameters(self) -> int | None:
+        known = [r["num_parameters"] for r in self.rows if r["num_parameters"] is not None]
+        return int(statistics.median_low(known)) if known else None
+
+    @property
+    def trials(self) -> int | None:
+        return self.rows[0]["trials"]
+
+    @property
+    def train_seconds(self) -> float | None:
+        """Mean training seconds of one final run (one split)."""
+        known = [r["train_seconds"] for r in self.rows if r["train_seconds"] is not None]
+        return statistics.fmean(known) if known else None
+
+    @property
+    def seconds(self) -> float | None:
+        """The budget used: training seconds of the search trials plus every final run."""
+        parts = [self.rows[0]["search_seconds"]]
+        parts += [r["train_seconds"] for r in self.rows]
+        known = [p for p in parts if p is not None]
+        return math.fsum(known) if known else None
+
+    @property
+    def source(self) -> str:
+        """The least trusted source among the splits: one self-reported split makes it so."""
+        return max((r["source"] for r in self.rows), key=SOURCES.index)
+
+    @property
+    def hardware(self) -> str:
+        return "; ".join(sorted({hardware(r) for r in self.rows} - {""}))
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.rows[0]["config"]
+
+
+def hardware(row: dict[str, Any]) -> str:
+    """The GPU where the run used one, else the CPU."""
+    gpu = row["gpu"] if row["gpu"] not in ("", "none") else ""
+    if row["device"].startswith("cuda") and gpu:
+        return gpu
+    return row["cpu"]
+
+
+@dataclass
+class TaskBoard:
+    name: str
+    version: int
+    metric: str
+    family: str  # the dataset family: homophilous, heterophilous, ogb, synthetic
+    dataset: str  # canonical dataset name; "" where the task spec is not known here
+    entries: list[Entry]  # best first
+
+
+@dataclass
+class Standing:
+    """One model across a suite: its per-task ranks and means, aggregated side by side."""
+
+    model: str
+    ranks: dict[str, float]  # task -> rank among the models that ran it
+    means: dict[str, float]  # task -> mean score
+    total: int  # tasks in the suite
+
+    @property
+    def covered(self) -> int:
+        return len(self.ranks)
+
+    @property
+    def mean_rank(self) -> float:
+        return statistics.fmean(self.ranks.values())
+
+    @property
+    def mean_score(self) -> float:
+        return statistics.fmean(self.means.values())
+
+
+@dataclass
+class SuiteBoard:
+    name: str
+    description: str
+    tasks: list[str]
+    standings: list[Standing]  # full coverage first, then by mean rank
+    cd: stats.CriticalDifference | None
+    cd_note: str  # why there is no diagram, or which models and tasks it covers
+
+
+@dataclass
+class Board:
+    tasks: dict[str, TaskBoard]
+    suites: dict[str, SuiteBoard]
+    models: dict[str, dict[str, Any]]
+    rows: list[dict[str, Any]]  # every input row, as given
+
+    def datasets(self) -> dict[str, list[str]]:
+        """Dataset -> the tasks on it."""
+        out: dict[str, list[str]] = defaultdict(list)
+        for t in self.tasks.values():
+            if t.dataset:
+                out[t.dataset].append(t.name)
+        return dict(sorted(out.items()))
+
+    def label(self, model: str) -> str:
+        """What a reader sees: the plugin's own name, else the registered one."""
+        return self.models.get(model, {}).get("name") or model
+
+
+def task_dataset(task: str) -> tuple[str, str]:
+    """Canonical name and family of the task's dataset; ("", "") for a task unknown here."""
+    from gbench import data
+    from gbench.tasks import load_task
+
+    try:
+        card = data.card(load_task(task).dataset)
+    except (GbenchError, UnknownNameError):
+        return "", ""
+    return card.name, card.family
+
+
+def suite_spec(name: str) -> tuple[str, list[str]]:
+    """Description and tasks of a suite known here; unknown suites are what their rows show."""
+    from gbench.tasks import load_suite
+
+    try:
+        s = load_suite(name)
+    except (GbenchError, UnknownNameError):
+        return "", []
+    return s.description, list(s.tasks)
+
+
+def assemble(inputs: Inputs) -> Board:
+    rows = unique(inputs.rows)
+    per_task: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        per_task[r["task"]][r["model"]].append(r)
+    tasks = {name: task_board(name, per_task[name]) for name in sorted(per_task)}
+    seen: dict[str, set[str]] = defaultdict(set)
+    for r in inputs.rows:
+        seen[r["suite"]].add(r["task"])
+    suites = {name: suite_board(name, seen[name], tasks) for name in sorted(seen)}
+    models = {m: inputs.models.get(m, {"name": m}) for m in sorted({r["model"] for r in rows})}
+    return Board(tasks, suites, models, inputs.rows)
+
+
+def task_board(name: str, by_model: dict[str, list[dict[str, Any]]]) -> TaskBoard:
+    entries = [Entry(m, name, rs) for m, rs in sorted(by_model.items())]
+    ranks = stats.ranks({e.model: e.mean for e in entries})
+    tie = stats.ties({e.model: e.scores for e in entries})
+    for e in entries:
+        e.rank, e.tie = ranks[e.model], tie[e.model]
+    entries.sort(key=lambda e: (e.rank, stats.TIE_STATUSES.index(e.tie.status), e.model))
+    first = entries[0].rows[0]
+    dataset, family = task_dataset(name)
+    family = family or first["family"] or "unknown"
+    return TaskBoard(name, first["task_version"], first["metric"], family, dataset, entries)
+
+
+def suite_board(name: str, seen: set[str], tasks: dict[str, TaskBoard]) -> SuiteBoard:
+    description, spec = suite_spec(name)
+    members = spec + sorted(seen - set(spec))  # a task run under the suite is never hidden
+    standings: dict[str, Standing] = {}
+    for t in members:
+        for e in tasks[t].entries if t in tasks else []:
+            s = standings.setdefault(e.model, Standing(e.model, {}, {}, len(members)))
+            s.ranks[t], s.means[t] = e.rank, e.mean
+    ordered = sorted(
+        standings.values(), key=lambda s: (-s.covered, s.mean_rank, -s.mean_score, s.model)
+    )
+    cd, note = suite_cd(members, tasks)
+    return SuiteBoard(name, description, members, ordered, cd, note)
+
+
+def suite_cd(
+    members: list[str], tasks: dict[str, TaskBoard]
+) -> tuple[stats.CriticalDifference | None, str]:
+    """The CD diagram needs a complete block: the models that ran every task with results."""
+    ran = [t for t in members if t in tasks]
+    if len(ran) < 2:
+        return None, "A critical-difference diagram needs results on at least 2 tasks."
+    means = {t: {e.model: e.mean for e in tasks[t].entries} for t in ran}
+    complete = sorted(set.intersection(*(set(m) for m in means.values())))
+    if len(complete) < 2:
+        return None, "Fewer than 2 models ran every task with results; no diagram."
+    cd = stats.critical_difference({m: [means[t][m] for t in ran] for m in complete})
+    left_out = sorted({m for t in ran for m in means[t]} - set(complete))
+    note = f"{len(complete)} models that ran all {len(ran)} tasks with results"
+    if left_out:
+        note += f"; left out for missing tasks: {', '.join(left_out)}"
+    return cd, note + "."
