@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh clone: set up a virtualenv, import the offline datasets, and run
 # the main job on its embedded defaults: the quick suite with the MLP and GCN baselines,
-# tracked in ./gbench.db (MLflow, SQLite), then the tidy results.
+# tracked in ./gbench.db (MLflow, SQLite), then the tidy results and the leaderboard site.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -20,3 +20,5 @@ fi
 gbench data list
 gbench run --suite quick --model mlp --model gcn
 gbench results --format table
+gbench leaderboard build --out site
+echo "leaderboard: file://$PWD/site/index.html  (or: gbench leaderboard serve --dir site)"
