@@ -30,8 +30,20 @@ What the engine does beyond ``torch.sparse.mm(graph.adj(...), x)``, and why:
   ``Graph.reordered()`` returns a relabelled graph (no per-call permutation at all) plus the
   permutation that maps results back. On random graphs (CSBM) RCM finds little locality (there
   is little to find): a 10-20% gain on one propagation, measured by ``perf/propagation.py``.
-* **Fused PPR / label-propagation updates**: ``alpha * x`` is computed once and each step is a
-  single ``torch.add(ax, A h, alpha=1 - alpha)`` instead of two scalings and an add.
+* **Huge pages for large CPU operands.** With 4 KiB pages the random row gathers from a
+  feature matrix larger than a few MiB miss the TLB as well as the caches. Products whose
+  operands exceed ``HUGE_PAGES_MIN_BYTES`` write their result into anonymous memory advised
+  to use 2 MiB transparent huge pages, and copy ``x`` there first unless it already is (the
+  previous step's result). On a 10^6-node, 10^7-edge graph with 64 features this took one
+  propagation from 1.34 s to 0.76 s here (one thread, copy included) and 10 APPNP steps from
+  10.4 s to 5.1 s (two threads); at 10^5 nodes (25 MB of features) it is about neutral for
+  one product and 10-20% faster over several. Buffers are mmap'ed outside torch's allocator
+  (memory profilers do not see them) and are not resizable. Only where the kernel grants huge
+  pages on ``madvise`` (``/sys/kernel/mm/transparent_hugepage/enabled`` = madvise, the usual
+  default); ``GBENCH_HUGEPAGES=0`` turns it off.
+* **Fused PPR / label-propagation updates**: ``alpha * x`` is computed once and each step is
+  ``c * (A h) + ax`` written in place into the product's buffer (one pass; the result stays in
+  huge pages for the next step's gather).
 
 Threads: the CPU kernels use ``torch.get_num_threads()`` OpenMP threads. On a shared 2-core
 machine one thread is often faster than two (the second spins against other work); the engine
@@ -99,33 +111,71 @@ def _huge_empty(shape: tuple[int, ...], dtype: torch.dtype) -> Tensor:
     return t
 
 
+def _use_huge(nbytes: int, dtype: torch.dtype, device: torch.device) -> bool:
+    return (
+        HUGE_PAGES
+        and device.type == "cpu"
+        and dtype in (torch.float32, torch.float64)
+        and nbytes >= HUGE_PAGES_MIN_BYTES
+        and _thp_on_request()
+    )
+
+
+def _empty(shape: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> Tensor:
+    """``torch.empty``, in huge pages where that pays (large float CPU tensors)."""
+    nbytes = math.prod(shape) * torch.empty((), dtype=dtype).element_size()
+    if _use_huge(nbytes, dtype, device):
+        return _huge_empty(shape, dtype)
+    return torch.empty(shape, dtype=dtype, device=device)
+
+
+def _tracked(*ts: Tensor) -> bool:
+    return torch.is_grad_enabled() and any(t.requires_grad for t in ts)
+
+
+def _scaled(x: Tensor, c: float) -> Tensor:
+    """``c * x``, into huge pages where that pays and autograd does not need the graph."""
+    if _tracked(x):
+        return c * x
+    return torch.mul(x, c, out=_empty(tuple(x.shape), x.dtype, x.device))
+
+
+def _rows(x: Tensor, index: Tensor) -> Tensor:
+    """``x[index]`` (rows), into huge pages where that pays and autograd allows."""
+    if _tracked(x):
+        return x.index_select(0, index)
+    shape = (index.numel(), *x.shape[1:])
+    return torch.index_select(x, 0, index, out=_empty(shape, x.dtype, x.device))
+
+
 def _product(m: Tensor, x: Tensor) -> Tensor:
     """``m @ x`` for a CSR ``m`` and a 2-D strided ``x`` (the one dense-product kernel).
 
     On CPU, with large operands, ``x`` is copied into huge pages (unless it is already there,
     e.g. the previous step's result) and the result is written into huge pages: the kernel
     gathers rows of ``x`` at random, and with 4 KiB pages nearly every gather from a matrix
-    larger than the TLB's reach also misses the TLB. The copy streams (cheap); measured here
-    on a 10^6-node, 10^7-edge graph with 64 features: 1.9 s -> 0.7 s per product with ``x``
-    already in huge pages, 1.1 s including the copy.
+    larger than the TLB's reach also misses the TLB. The copy streams (cheap). Called with
+    autograd off (inside the autograd functions), so ``out=`` is allowed.
     """
-    out_bytes = m.shape[0] * x.shape[1] * x.element_size()
     x_bytes = x.numel() * x.element_size()
-    if (
-        not HUGE_PAGES
-        or x.device.type != "cpu"
-        or x.dtype not in (torch.float32, torch.float64)
-        or max(out_bytes, x_bytes) < HUGE_PAGES_MIN_BYTES
-        or not _thp_on_request()
-    ):
+    out_bytes = m.shape[0] * x.shape[1] * x.element_size()
+    if not _use_huge(max(x_bytes, out_bytes), x.dtype, x.device):
         return torch.sparse.mm(m, x)
-    if x_bytes >= HUGE_PAGES_MIN_BYTES and x.untyped_storage().data_ptr() not in _HUGE_BUFFERS:
+    if _use_huge(x_bytes, x.dtype, x.device) and not _is_huge(x):
         x = _huge_empty(tuple(x.shape), x.dtype).copy_(x)
-    if out_bytes >= HUGE_PAGES_MIN_BYTES:
-        out = _huge_empty((m.shape[0], x.shape[1]), x.dtype)
-    else:
-        out = torch.empty(m.shape[0], x.shape[1], dtype=x.dtype)
+    out = _empty((m.shape[0], x.shape[1]), x.dtype, x.device)
     return torch.addmm(out, m, x, beta=0, out=out)
+
+
+def _is_huge(x: Tensor) -> bool:
+    return x.untyped_storage().data_ptr() in _HUGE_BUFFERS
+
+
+def _inverse(perm: Tensor) -> Tensor:
+    """The inverse of a permutation, O(n) (a scatter, not a sort)."""
+    inv = torch.empty_like(perm)
+    inv[perm] = torch.arange(perm.numel(), device=perm.device, dtype=perm.dtype)
+    return inv
 
 
 def _csr(crow: Tensor, col: Tensor, values: Tensor, shape: tuple[int, int]) -> Tensor:
@@ -181,15 +231,54 @@ class _Csr:
         return self._row
 
     def transpose(self) -> _Csr:
+        """``A^T`` as CSR (rows ascending within each of its rows), built once: a counting
+        sort by column (scipy's ``tocsc``) on CPU, a stable sort on a GPU."""
         if self._t is None:
-            col = self.col.long()
-            tperm = torch.sort(col, stable=True).indices  # rows stay ascending within a column
-            crow = torch.zeros(self.shape[1] + 1, dtype=torch.long, device=col.device)
-            crow[1:] = torch.bincount(col, minlength=self.shape[1]).cumsum(0)
-            t = _Csr(crow, self.row()[tperm], self.values[tperm], (self.shape[1], self.shape[0]))
-            t._t, t.tperm = self, torch.argsort(tperm)
+            n_rows, n_cols = self.shape
+            if self.col.device.type == "cpu":
+                import scipy.sparse as sp
+
+                nnz = self.col.numel()
+                ids = sp.csr_matrix(
+                    (np.arange(nnz, dtype=np.int64), self.col.numpy(), self.crow.numpy()),
+                    shape=self.shape,
+                ).tocsc()
+                crow = torch.from_numpy(ids.indptr.astype(np.int64))
+                row = torch.from_numpy(ids.indices.astype(np.int64))
+                tperm = torch.from_numpy(ids.data)
+            else:
+                col = self.col.long()
+                tperm = torch.sort(col, stable=True).indices  # rows stay ascending
+                crow = torch.zeros(n_cols + 1, dtype=torch.long, device=col.device)
+                crow[1:] = torch.bincount(col, minlength=n_cols).cumsum(0)
+                row = self.row()[tperm]
+            t = _Csr(crow, row, self.values[tperm], (n_cols, n_rows))
+            t._t, t.tperm = self, _inverse(tperm)
             self._t, self.tperm = t, tperm
         return self._t
+
+    def permuted(self, perm: Tensor, inv: Tensor) -> _Csr:
+        """``P A P^T`` (node ``i`` of the result is node ``perm[i]`` here), columns sorted
+        within rows: an O(nnz) row gather plus scipy's per-row sort, on the CPU."""
+        import scipy.sparse as sp
+
+        n = self.shape[0]
+        crow = self.crow.cpu().numpy().astype(np.int64)
+        col, val = self.col.cpu().numpy(), self.values.cpu().numpy()
+        p, q = perm.cpu().numpy(), inv.cpu().numpy()
+        deg = np.diff(crow)[p]
+        new_crow = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(deg, out=new_crow[1:])
+        idx = np.arange(col.size, dtype=np.int64) + np.repeat(crow[:-1][p] - new_crow[:-1], deg)
+        m = sp.csr_matrix((val[idx], q[col[idx]], new_crow), shape=(n, n))
+        m.sort_indices()
+        device = self.crow.device
+        return _Csr(
+            torch.from_numpy(m.indptr.astype(np.int64)).to(device),
+            torch.from_numpy(m.indices.astype(np.int64)).to(device),
+            torch.from_numpy(m.data).to(device),
+            (n, n),
+        )
 
 
 class _SpMM(torch.autograd.Function):
@@ -234,19 +323,19 @@ class SparseOperator:
         return _mm(self.csr, x)
 
     def to_local(self, x: Tensor) -> Tensor:
-        return x if self.perm is None else x.index_select(0, self.perm)
+        return x if self.perm is None else _rows(x, self.perm)
 
     def to_global(self, h: Tensor) -> Tensor:
-        return h if self.inv is None else h.index_select(0, self.inv)
+        return h if self.inv is None else _rows(h, self.inv)
 
 
 def node_order(graph: Graph, order: Order = "rcm") -> Tensor:
     """A locality-improving node order (``perm[new] = old``, int64 on the graph's device),
     computed once per graph and cached.
 
-    ``rcm``: reverse Cuthill-McKee on the symmetrised edge pattern (scipy), which numbers
-    nodes breadth-first so that neighbours get nearby ids; it costs about one sort of the
-    edges (0.05 s for 10^6 edges here).
+    ``rcm``: reverse Cuthill-McKee (scipy) on the pattern of the cached adjacency
+    (symmetrised for a directed graph), which numbers nodes breadth-first so that neighbours
+    get nearby ids. Any permutation gives the same results; this one only makes them faster.
     """
     if order not in ORDERS:
         raise ValueError(f"order must be one of {ORDERS} or None, not {order!r}")
@@ -256,13 +345,18 @@ def node_order(graph: Graph, order: Order = "rcm") -> Tensor:
         import scipy.sparse as sp
         from scipy.sparse.csgraph import reverse_cuthill_mckee
 
+        # Any cached adjacency has the pattern (self-loops do not matter to the order).
+        adj = next(
+            (v for k, v in cache.items() if k[0] in ("sym", "rw", "none") and len(k) == 2),
+            None,
+        )
+        if adj is None:
+            adj = graph.adj("none", self_loops=False)
         n = graph.num_nodes
-        src, dst = graph.edge_index.detach().cpu().numpy()
-        keep = src != dst
-        r = np.concatenate([src[keep], dst[keep]])
-        c = np.concatenate([dst[keep], src[keep]])
-        pattern = sp.csr_matrix((np.ones(r.size, dtype=np.int8), (r, c)), shape=(n, n))
-        pattern.sum_duplicates()
+        crow, col = adj.crow_indices().cpu().numpy(), adj.col_indices().cpu().numpy()
+        pattern = sp.csr_matrix((np.ones(col.size, dtype=np.int8), col, crow), shape=(n, n))
+        if graph.directed:
+            pattern = (pattern + pattern.T).tocsr()
         perm = reverse_cuthill_mckee(pattern, symmetric_mode=True)
         cache[key] = torch.from_numpy(perm.astype(np.int64)).to(graph.device)  # type: ignore[index]
     return cache[key]  # type: ignore[index]
@@ -283,14 +377,8 @@ def operator(
             op = SparseOperator(base)
         else:
             perm = node_order(graph, order)
-            inv = torch.argsort(perm)
-            n = graph.num_nodes
-            row, col = inv[base.row()], inv[base.col.long()]
-            idx = torch.argsort(row * n + col)
-            row, col = row[idx], col[idx]
-            crow = torch.zeros(n + 1, dtype=torch.long, device=row.device)
-            crow[1:] = torch.bincount(row, minlength=n).cumsum(0)
-            op = SparseOperator(_Csr(crow, col, base.values[idx], (n, n)), perm, inv)
+            inv = _inverse(perm)
+            op = SparseOperator(base.permuted(perm, inv), perm, inv)
         cache[key] = op  # type: ignore[index]
     return op
 
@@ -298,7 +386,7 @@ def operator(
 def original_order(h: Tensor, perm: Tensor) -> Tensor:
     """Rows of ``h`` (computed on ``Graph.reordered()``'s node ids) back in the original
     order: ``original_order(h, perm)[perm] == h``. Differentiable."""
-    return h.index_select(0, torch.argsort(perm))
+    return h.index_select(0, _inverse(perm))
 
 
 def spmm(adj: Tensor | SparseOperator, x: Tensor) -> Tensor:
@@ -366,6 +454,14 @@ def powers(
     return out[: k + 1]
 
 
+def _scale_add_(s: Tensor, c: float, b: Tensor) -> Tensor:
+    """``c * s + b`` written into ``s`` (a fresh product, so nobody else holds it): one pass,
+    and the result stays in the product's (huge-page) buffer for the next step's gather."""
+    if s.requires_grad:
+        return s.mul_(c).add_(b)
+    return torch.add(b, s, alpha=c, out=s)
+
+
 def ppr(
     graph: Graph,
     x: Tensor,
@@ -379,10 +475,10 @@ def ppr(
     """Personalised-PageRank iterations (APPNP): ``h <- (1 - alpha) A h + alpha x``."""
     op = operator(graph, norm, self_loops, order)
     x = op.to_local(x)
-    ax = alpha * x
+    ax = _scaled(x, alpha)
     h = x
     for _ in range(steps):
-        h = torch.add(ax, op @ h, alpha=1 - alpha)
+        h = _scale_add_(op @ h, 1 - alpha, ax)
     return op.to_global(h)
 
 
@@ -403,13 +499,13 @@ def label_propagation(
     y0 = op.to_local(y0)
     if clamp is not None and op.inv is not None:
         clamp = op.inv[clamp]
-    base = (1 - alpha) * y0
+    base = _scaled(y0, 1 - alpha)
     known = None if clamp is None else y0[clamp]
     y = y0
     for _ in range(steps):
-        y = torch.add(base, op @ y, alpha=alpha)
+        y = _scale_add_(op @ y, alpha, base)
         if clamp is not None:
-            y = y.index_copy(0, clamp, known)
+            y = y.index_copy_(0, clamp, known)
     return op.to_global(y)
 
 

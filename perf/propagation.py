@@ -5,6 +5,7 @@ one GCN-normalised propagation (``A_sym x`` with self-loops) and 10 APPNP steps 
 for:
 
 * ``engine``        gbench.propagation on the graph as generated;
+* ``engine-4k``     the same with its huge-page buffers off (``HUGE_PAGES = False``);
 * ``engine+rcm``    the same call with ``order="rcm"`` (permutes x in and the result out on
                     every call, so its cost is included);
 * ``engine/reord``  the engine on ``Graph.reordered()`` (relabelled once, no per-call cost);
@@ -140,6 +141,19 @@ def pick_threads(n: int, deg: float, f: int, clock: Clock) -> tuple[int, dict[in
     return best, times
 
 
+def small_pages(fn: Callable[[], Any]) -> Callable[[], Any]:
+    """``fn`` with the engine's huge-page buffers switched off (plain torch allocations)."""
+
+    def run() -> Any:
+        P.HUGE_PAGES = False
+        try:
+            return fn()
+        finally:
+            P.HUGE_PAGES = True
+
+    return run
+
+
 def dgl_status() -> str:
     try:
         import dgl  # noqa: F401
@@ -199,6 +213,7 @@ def bench_size(
     # Same answers first (a broken fast path is not a result).
     ref = P.propagate(g, x)
     for other in (
+        small_pages(lambda: P.propagate(g, x))(),
         P.propagate(g, x, order="rcm"),
         P.original_order(P.propagate(gr, xr), perm),
         conv.propagate(ei, x=x, edge_weight=w),
@@ -212,9 +227,10 @@ def bench_size(
         "pyg": e * f * 4 + e * 20 + n * f * 4,
         "scipy": e * f * 4 + e * 8 + n * f * 4,
     }
-    nbytes["engine+rcm"] = nbytes["engine/reord"] = nbytes["engine"]
+    nbytes["engine+rcm"] = nbytes["engine/reord"] = nbytes["engine-4k"] = nbytes["engine"]
     prop: dict[str, Callable[[], Any]] = {
         "engine": lambda: P.propagate(g, x),
+        "engine-4k": small_pages(lambda: P.propagate(g, x)),
         "engine+rcm": lambda: P.propagate(g, x, order="rcm"),
         "engine/reord": lambda: P.propagate(gr, xr),
         "pyg": lambda: conv.propagate(ei, x=x, edge_weight=w),
@@ -222,6 +238,7 @@ def bench_size(
     }
     ppr: dict[str, Callable[[], Any]] = {
         "engine": lambda: P.ppr(g, x, ALPHA, STEPS),
+        "engine-4k": small_pages(lambda: P.ppr(g, x, ALPHA, STEPS)),
         "engine+rcm": lambda: P.ppr(g, x, ALPHA, STEPS, order="rcm"),
         "engine/reord": lambda: P.ppr(gr, xr, ALPHA, STEPS),
         "pyg": lambda: appnp(x, g.edge_index),

@@ -3,6 +3,8 @@ PyG's per-edge scatter path."""
 
 from __future__ import annotations
 
+import mmap
+
 import pytest
 import torch
 from torch_geometric.nn import GCNConv, MessagePassing
@@ -234,3 +236,29 @@ def test_rcm_finds_locality() -> None:
     assert op.adj.crow_indices().dtype == torch.int32
     with pytest.raises(ValueError, match="order must be"):
         P.operator(g, order="bogus")  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(not hasattr(mmap, "MADV_HUGEPAGE"), reason="no madvise(MADV_HUGEPAGE)")
+def test_huge_page_buffers_give_the_same_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The large-operand path (huge-page buffers, ``out=`` products) forced on a small graph."""
+    monkeypatch.setattr(P, "HUGE_PAGES_MIN_BYTES", 1)
+    monkeypatch.setattr(P, "_thp_on_request", lambda: True)
+    g = small_graph(directed=True)
+    d, x = dense(g, "sym", True), g.x
+    out = P.propagate(g, x, steps=2)
+    assert P._is_huge(out)
+    close(out, d @ (d @ x))
+    h = x
+    for _ in range(3):
+        h = 0.9 * d @ h + 0.1 * x
+    close(P.ppr(g, x, 0.1, 3, order="rcm"), h)
+    row, col = P.edges(g)
+    values = torch.rand(row.numel(), requires_grad=True)
+    w = torch.zeros(g.num_nodes, g.num_nodes)
+    w[row, col] = values.detach()
+    x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+    P.weighted_spmm(g, values, P.propagate(g, x1)).sum().backward()
+    (w @ (d @ x2)).sum().backward()
+    close(x1.grad, x2.grad)
+    assert values.grad is not None
+    close(values.grad, ((torch.ones(g.num_nodes, 5)[row]) * (d @ x)[col]).sum(-1))
