@@ -7,6 +7,7 @@ import sys
 import click
 
 from gbench.cli.data import data
+from gbench.cli.leaderboard import leaderboard
 from gbench.cli.models import models
 from gbench.cli.run import results, run
 from gbench.cli.tasks import tasks
@@ -21,6 +22,7 @@ def cli() -> None:
 
 
 cli.add_command(data)
+cli.add_command(leaderboard)
 cli.add_command(models)
 cli.add_command(run)
 cli.add_command(results)
