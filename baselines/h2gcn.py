@@ -41,10 +41,10 @@ def two_hop_adj(graph: Graph) -> torch.Tensor:
     """``D2^-1/2 A2 D2^-1/2`` as a sparse CSR, where ``A2[i, j] = 1`` iff ``j`` is at distance
     exactly 2 from ``i`` (following edges target <- source, as ``graph.adj`` does). Built once
     and cached on the graph (shared by every split's training view)."""
-    cache = graph._adj_cache
-    hit = cache.get(_TWO_HOP_KEY)  # type: ignore[call-overload]
-    if hit is not None:
-        return hit
+    return graph.cached(_TWO_HOP_KEY, lambda: _strict_two_hop(graph))
+
+
+def _strict_two_hop(graph: Graph) -> torch.Tensor:
     n, device = graph.num_nodes, graph.device
     a = graph.adj("none", self_loops=False).to_sparse_coo().coalesce()
     paths = torch.sparse.mm(a, a).coalesce()
@@ -61,9 +61,7 @@ def two_hop_adj(graph: Graph) -> torch.Tensor:
     crow[1:] = torch.bincount(row, minlength=n).cumsum(0)
     with warnings.catch_warnings():  # "CSR support is in beta"
         warnings.simplefilter("ignore", UserWarning)
-        adj2 = torch.sparse_csr_tensor(crow, col, w, size=(n, n), check_invariants=False)
-    cache[_TWO_HOP_KEY] = adj2  # type: ignore[index]
-    return adj2
+        return torch.sparse_csr_tensor(crow, col, w, size=(n, n), check_invariants=False)
 
 
 class H2GCNNet(nn.Module):

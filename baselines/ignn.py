@@ -54,10 +54,10 @@ TOL = 3e-6
 def spectral_radius(graph: Graph, iters: int = 200) -> float:
     """``rho(A)`` of ``graph.adj("sym", self_loops=True)`` by power iteration from a positive
     vector (``A`` is nonnegative, so this converges to its Perron root); cached on the graph."""
-    cache = graph._adj_cache
-    hit = cache.get(_RHO_KEY)  # type: ignore[call-overload]
-    if hit is not None:
-        return hit
+    return graph.cached((_RHO_KEY, iters), lambda: _power_iteration(graph, iters))
+
+
+def _power_iteration(graph: Graph, iters: int) -> float:
     adj = graph.adj("sym", self_loops=True)
     v = torch.ones(graph.num_nodes, 1, dtype=torch.float64, device=graph.device)
     adj64 = adj.to(torch.float64)
@@ -70,7 +70,6 @@ def spectral_radius(graph: Graph, iters: int = 200) -> float:
                 break
             rho = norm / float(v.norm())
             v = w / norm
-    cache[_RHO_KEY] = rho  # type: ignore[index]
     return rho
 
 
@@ -101,13 +100,8 @@ def _fixed_point(f: Any, z: torch.Tensor) -> torch.Tensor:
 
 def transposed_adj(graph: Graph) -> torch.Tensor:
     """``A^T`` of ``graph.adj("sym")`` as a CSR (the adjoint solve multiplies by it), cached."""
-    cache = graph._adj_cache
-    hit = cache.get(_ADJ_T_KEY)  # type: ignore[call-overload]
-    if hit is None:
-        adj = graph.adj("sym", self_loops=True)
-        hit = adj.to_sparse_coo().t().coalesce().to_sparse_csr()
-        cache[_ADJ_T_KEY] = hit  # type: ignore[index]
-    return hit
+    adj = graph.adj("sym", self_loops=True)
+    return graph.cached(_ADJ_T_KEY, lambda: adj.to_sparse_coo().t().coalesce().to_sparse_csr())
 
 
 class IGNNNet(nn.Module):

@@ -11,9 +11,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 import torch
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from torch_geometric.data import Data
 
 Norm = Literal["sym", "rw", "none"]
+T = TypeVar("T")
 
 
 def sha256_arrays(*arrays: np.ndarray | Tensor, tag: str = "") -> str:
@@ -84,7 +85,7 @@ class Graph:
     metric: str = "accuracy"
     name: str = ""
     split_id: int = 0
-    _adj_cache: dict[tuple[str, bool], Tensor] = field(default_factory=dict, repr=False)
+    _adj_cache: dict[Hashable, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if not self.splits:
@@ -194,6 +195,14 @@ class Graph:
         if key not in self._adj_cache:
             self._adj_cache[key] = self._build_adj(norm, self_loops)
         return self._adj_cache[key]
+
+    def cached(self, key: Hashable, build: Callable[[], T]) -> T:
+        """Data a model derives once per graph (a 2-hop matrix, a spectral radius), kept beside
+        the adjacency on this device and shared by every training view of the graph."""
+        slot = ("derived", key)
+        if slot not in self._adj_cache:
+            self._adj_cache[slot] = build()
+        return self._adj_cache[slot]
 
     def _build_adj(self, norm: Norm, self_loops: bool) -> Tensor:
         n, device = self.num_nodes, self.device
