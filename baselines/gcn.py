@@ -23,9 +23,10 @@ class GCNNet(nn.Module):
         self.lins = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(dims))
         self.dropout = dropout
 
-    def forward(self, graph: Graph) -> torch.Tensor:
+    def forward(self, graph: Graph, h: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits; ``h`` stands in for ``graph.x`` (the label trick appends label columns)."""
         adj = graph.adj("sym", self_loops=True)
-        h = graph.x
+        h = graph.x if h is None else h
         for i, lin in enumerate(self.lins):
             h = F.dropout(h, self.dropout, self.training)
             h = spmm(adj, lin(h))

@@ -24,17 +24,15 @@ The paper's optional "label reuse" iterations are not included.
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from baselines.common import DROPOUT, HIDDEN, OPTIM, layer_dims, train_early_stopping
+from baselines.gcn import GCNNet
 from gbench.graph import Graph
 from gbench.models import Budget, Float, Int, Metadata, Model
-from gbench.propagation import spmm
 
 
 def split_train_labels(
@@ -63,24 +61,6 @@ def training_batch(graph: Graph, label_rate: float) -> tuple[torch.Tensor, torch
     """One epoch's (model input, nodes the loss is taken on)."""
     input_idx, target_idx = split_train_labels(graph.train_idx, label_rate)
     return label_input(graph, input_idx), target_idx
-
-
-class LabelGCNNet(nn.Module):
-    """A GCN over an input matrix given with the graph (features and label columns)."""
-
-    def __init__(self, dims: list[int], dropout: float) -> None:
-        super().__init__()
-        self.lins = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(dims))
-        self.dropout = dropout
-
-    def forward(self, graph: Graph, h: torch.Tensor) -> torch.Tensor:
-        adj = graph.adj("sym", self_loops=True)
-        for i, lin in enumerate(self.lins):
-            h = F.dropout(h, self.dropout, self.training)
-            h = spmm(adj, lin(h))
-            if i < len(self.lins) - 1:
-                h = F.relu(h)
-        return h
 
 
 class LabelTrick(Model):
@@ -114,7 +94,7 @@ class LabelTrick(Model):
 
     def fit(self, graph: Graph, params: dict[str, Any], budget: Budget) -> torch.Tensor:
         dims = layer_dims(graph.num_features + graph.num_classes, params, graph.num_classes)
-        net = LabelGCNNet(dims, params["dropout"]).to(graph.device)
+        net = GCNNet(dims, params["dropout"]).to(graph.device)
         y = graph.y
 
         def loss() -> torch.Tensor:

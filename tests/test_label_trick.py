@@ -43,14 +43,14 @@ def test_own_label_never_in_its_input_during_training(monkeypatch) -> None:
     outputs: list[torch.Tensor] = []
 
     real_batch = lt.training_batch
-    real_forward = lt.LabelGCNNet.forward
+    real_forward = lt.GCNNet.forward
 
     def spy_batch(g: Graph, rate: float) -> tuple[torch.Tensor, torch.Tensor]:
         h, target = real_batch(g, rate)
         batches.append((h, target))
         return h, target
 
-    def spy_forward(self: lt.LabelGCNNet, g: Graph, h: torch.Tensor) -> torch.Tensor:
+    def spy_forward(self: lt.GCNNet, g: Graph, h: torch.Tensor) -> torch.Tensor:
         forwards.append((self.training, h.detach().clone()))
         out = real_forward(self, g, h)
         if self.training:
@@ -59,7 +59,7 @@ def test_own_label_never_in_its_input_during_training(monkeypatch) -> None:
         return out
 
     monkeypatch.setattr(lt, "training_batch", spy_batch)
-    monkeypatch.setattr(lt.LabelGCNNet, "forward", spy_forward)
+    monkeypatch.setattr(lt.GCNNet, "forward", spy_forward)
 
     budget = Budget(max_epochs=15, patience=100, seconds=60, validate=lambda pred: 0.0)
     pred = lt.LabelTrick().fit(graph, {**_defaults(), "label_rate": 0.5}, budget)

@@ -12,6 +12,7 @@ from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
 from gbench import propagation as P
 from gbench.graph import Graph, Split
+from tests.test_graph import dense_reference
 
 NORMS = ["sym", "rw", "none"]
 ORDERS = [None, "rcm"]
@@ -32,21 +33,6 @@ def small_graph(directed: bool = False, n: int = 30, m: int = 90, seed: int = 0)
         splits=[Split.from_indices(range(10), range(10, 20), range(20, n))],
         directed=directed,
     )
-
-
-def dense(g: Graph, norm: str, self_loops: bool) -> torch.Tensor:
-    n = g.num_nodes
-    a = torch.zeros(n, n)
-    src, dst = g.edge_index
-    a[dst, src] = 1.0
-    a.fill_diagonal_(1.0 if self_loops else 0.0)
-    deg = a.sum(1)
-    if norm == "sym":
-        dis = deg.pow(-0.5).masked_fill(deg == 0, 0)
-        return dis[:, None] * a * dis[None, :]
-    if norm == "rw":
-        return a / deg.clamp(min=1)[:, None]
-    return a
 
 
 def close(a: torch.Tensor, b: torch.Tensor) -> None:
@@ -75,7 +61,7 @@ grid = pytest.mark.parametrize(
 @grid
 def test_spmm_equals_dense(directed: bool, norm: str, self_loops: bool) -> None:
     g = small_graph(directed)
-    d = dense(g, norm, self_loops)
+    d = dense_reference(g, norm, self_loops)
     close(P.spmm(g.adj(norm, self_loops), g.x), d @ g.x)
     close(P.spmm(g.adj(norm, self_loops), g.x[:, 0]), d @ g.x[:, 0])  # a vector
     close(P.spmm(P.operator(g, norm, self_loops), g.x), d @ g.x)
@@ -87,7 +73,7 @@ def test_multi_step_operators_equal_dense(
     directed: bool, norm: str, self_loops: bool, order: str | None
 ) -> None:
     g = small_graph(directed)
-    d, x = dense(g, norm, self_loops), g.x
+    d, x = dense_reference(g, norm, self_loops), g.x
     close(P.propagate(g, x, norm, self_loops, steps=3, order=order), d @ (d @ (d @ x)))
 
     ref = [x]
@@ -120,7 +106,9 @@ def test_weighted_spmm_equals_dense(directed: bool, self_loops: bool) -> None:
     w = torch.zeros(g.num_nodes, g.num_nodes)
     w[row, col] = values
     close(P.weighted_spmm(g, values, g.x, self_loops), w @ g.x)
-    close(dense(g, "none", self_loops)[row, col], torch.ones_like(values))  # the structure
+    close(
+        dense_reference(g, "none", self_loops)[row, col], torch.ones_like(values)
+    )  # the structure
 
 
 def test_gradcheck_spmm_and_operators() -> None:
@@ -150,7 +138,7 @@ def test_backward_equals_dense_autograd(norm: str) -> None:
     x1 = g.x.clone().requires_grad_()
     ((P.propagate(g, x1, norm, steps=2) - target) ** 2).sum().backward()
     x2 = g.x.clone().requires_grad_()
-    d = dense(g, norm, True)
+    d = dense_reference(g, norm, True)
     ((d @ (d @ x2) - target) ** 2).sum().backward()
     close(x1.grad, x2.grad)
 
@@ -164,7 +152,7 @@ def test_powers_cache_reused_and_invalidated() -> None:
     assert P.powers(g, x, 1)[1] is first[1]
     longer = P.powers(g, x, 4)  # extends the cached list
     assert longer[2] is first[2] and len(longer) == 5
-    d = dense(g, "sym", True)
+    d = dense_reference(g, "sym", True)
     close(longer[4], d @ (d @ (d @ (d @ x))))
 
     x.mul_(2.0)  # in-place change: recomputed
@@ -244,7 +232,7 @@ def test_huge_page_buffers_give_the_same_results(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(P, "HUGE_PAGES_MIN_BYTES", 1)
     monkeypatch.setattr(P, "_thp_on_request", lambda: True)
     g = small_graph(directed=True)
-    d, x = dense(g, "sym", True), g.x
+    d, x = dense_reference(g, "sym", True), g.x
     out = P.propagate(g, x, steps=2)
     assert P._is_huge(out)
     close(out, d @ (d @ x))
