@@ -136,24 +136,23 @@ def suite_names() -> list[str]:
     return list(_suites(str(tasks_dir())))
 
 
-def load_task(name: str) -> Task:
-    paths = _tasks(str(tasks_dir()))
+def _spec_path(kind: str, paths: dict[str, Path], name: str) -> Path:
+    """The spec file of ``name``; an unknown name's error lists what exists."""
     if name not in paths:
-        reg = Registry("task")
+        reg = Registry(kind)
         for n in paths:
-            reg.register(n, n)
+            reg.register(n, str(paths[n]))
         raise reg.unknown(name)
-    return task_from_dict(_read(paths[name]), str(paths[name]))
+    return paths[name]
+
+
+def load_task(name: str) -> Task:
+    path = _spec_path("task", _tasks(str(tasks_dir())), name)
+    return task_from_dict(_read(path), str(path))
 
 
 def load_suite(name: str) -> Suite:
-    paths = _suites(str(tasks_dir()))
-    if name not in paths:
-        reg = Registry("suite")
-        for n in paths:
-            reg.register(n, n)
-        raise reg.unknown(name)
-    d = _read(paths[name])
+    d = _read(_spec_path("suite", _suites(str(tasks_dir())), name))
     return Suite(d["name"], int(d["version"]), d.get("description", ""), tuple(d["tasks"]))
 
 
