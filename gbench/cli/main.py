@@ -10,6 +10,7 @@ from gbench.cli.data import data
 from gbench.cli.leaderboard import leaderboard
 from gbench.cli.models import models
 from gbench.cli.run import results, run
+from gbench.cli.submit import register
 from gbench.cli.tasks import tasks
 from gbench.errors import GbenchError
 from gbench.registry import UnknownNameError
@@ -27,6 +28,7 @@ cli.add_command(models)
 cli.add_command(run)
 cli.add_command(results)
 cli.add_command(tasks)
+register(cli)
 
 
 def main() -> None:

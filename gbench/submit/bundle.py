@@ -1,0 +1,210 @@
+"""Results bundles: one JSON file holding everything a leaderboard entry claims, so that it
+can be checked without access to the submitter's tracking store.
+
+A bundle (format version 1, schema ``leaderboard/schema/bundle-v1.json``) holds the plugin's
+metadata and source sha256; one row per (task, split, seed) as ``gbench.runner.results.rows``
+gives it plus ``source``, ``trials`` and ``search_seconds`` (the leaderboard's input rows,
+``gbench.leaderboard.inputs``); per task the spec version and sha256, the budget it ran under,
+the budget used (search trials counted in the store and their training seconds; the largest
+epochs, charged seconds and parameter count of any trial or final run), the chosen
+configuration, mean ± std and the trial run ids; then the environment, the gbench version and
+the MLflow parent run ids.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import asdict
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from gbench.errors import GbenchError
+from gbench.runner.job import Job
+from gbench.submit import LEADERBOARD
+from gbench.tasks import Task
+
+FORMAT = "gbench-bundle"
+FORMAT_VERSION = 1
+
+
+def charged_seconds(train: float, inference: float, epochs: int) -> float:
+    """Seconds a run is charged against ``seconds_per_trial``.
+
+    The trainer reads its clock after each epoch and stops once the budget is spent, so a run
+    may finish the epoch during which the budget ran out: that last epoch (taken as the run's
+    mean epoch) is not charged. A ``fit`` plugin (0 epochs) is charged all its time.
+    """
+    spent = train + inference
+    return spent - spent / epochs if epochs else spent
+
+
+def search_hash(model: str, task: Task, plugin_version: str) -> str:
+    """The key under which ``Benchmark`` records a search (model, version, task, space)."""
+    from gbench import models
+
+    space = models.get(model).space
+    job = Job(model, task.name, task.version, task.splits[0], task.seeds[0], {"space": repr(space)})
+    return job.config_hash(plugin_version)
+
+
+def summary(scores: list[float]) -> dict[str, Any]:
+    """Mean ± sample std (ddof=1, None below two scores) and n, as the runner reports them."""
+    return {
+        "mean": statistics.fmean(scores),
+        "std": statistics.stdev(scores) if len(scores) > 1 else None,
+        "n": len(scores),
+    }
+
+
+def build(model: str, suite_name: str, uri: str | None, env: dict[str, str]) -> dict[str, Any]:
+    """The bundle of ``model``'s finished runs of ``suite_name`` in the store at ``uri``."""
+    from gbench import models
+    from gbench.runner.environment import plugin_source
+    from gbench.runner.results import rows
+    from gbench.runner.tracking import Tracker
+    from gbench.tasks import load_suite, load_task
+
+    suite = load_suite(suite_name)
+    tracker = Tracker(uri)
+    source = plugin_source(model)
+    mine = [{**r, "source": "self-reported"} for r in rows(uri, suite.name) if r["model"] == model]
+    tasks, results = [], []
+    for name in suite.tasks:
+        task = load_task(name)
+        task_rows = [r for r in mine if r["task"] == name and r["task_version"] == task.version]
+        entry = _task_entry(tracker, model, task, task_rows, source["plugin_version"])
+        tasks.append(entry)
+        search = {k: entry["used"][k] for k in ("trials", "search_seconds")}
+        results += [{**r, **search} for r in task_rows]
+    info = models.info(model)
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "source": "self-reported",
+        "gbench_version": version("gbench"),
+        "suite": {"name": suite.name, "version": suite.version},
+        "model": {
+            **info,
+            "source": {
+                "file": Path(source["plugin_file"]).name,
+                "sha256": source["plugin_sha256"],
+                "commit": source["plugin_commit"],
+            },
+        },
+        "tasks": tasks,
+        "results": results,
+        "environment": env,
+        "mlflow": {
+            "tracking_uri": tracker.uri,
+            "experiment_id": tracker.experiment_id,
+            "parent_run_ids": sorted({r["parent_run_id"] for r in results}),
+        },
+    }
+
+
+def _task_entry(
+    tracker: Any, model: str, task: Task, rows: list[dict[str, Any]], plugin_version: str
+) -> dict[str, Any]:
+    done = {(r["split"], r["seed"]) for r in rows}
+    missing = [f"split {s} seed {seed}" for s, seed in task.units() if (s, seed) not in done]
+    if missing:
+        raise GbenchError(
+            f"{model} has no finished result on {task.name} ({', '.join(missing)}); fix what "
+            "the run logged for it and run `gbench submit` again (finished work is reused)"
+        )
+    trials = _trials(tracker, model, task, plugin_version)
+    ok = [t for t in trials if t.data.tags.get("gbench.status") == "ok"]
+    scored = [(t.data.metrics["val_score"], json.loads(t.data.tags["gbench.config"])) for t in ok]
+    best = max((v for v, _ in scored), default=None)
+    config = rows[0]["config"]
+    if any(r["config"] != config for r in rows) or (best, config) not in scored:
+        raise GbenchError(
+            f"the store at {tracker.uri} holds final runs of {model} on {task.name} under "
+            "another configuration than its search chose (a --config run?); run "
+            "`gbench submit` with a fresh --tracking-uri"
+        )
+    uses = [_use(t.data.metrics) for t in ok] + [_use(r) for r in rows]
+    return {
+        "name": task.name,
+        "version": task.version,
+        "spec_sha256": task.spec_sha256(),
+        "metric": task.metric,
+        "units": [list(u) for u in task.units()],
+        "budget": asdict(task.budget),
+        "used": {
+            "trials": len(trials),
+            "epochs": max(u[0] for u in uses),
+            "seconds": max(u[1] for u in uses),
+            "parameters": max(u[2] for u in uses),
+            "search_seconds": sum(t.data.metrics.get("train_seconds", 0.0) for t in trials),
+        },
+        "config": config,
+        "summary": summary([r["test_score"] for r in rows]),
+        "trial_run_ids": [t.info.run_id for t in trials],
+    }
+
+
+def _use(m: dict[str, Any]) -> tuple[int, float, int]:
+    """(epochs, charged seconds, parameters) of a run's metrics or of a result row."""
+    epochs = int(m.get("epochs", 0))
+    seconds = charged_seconds(m["train_seconds"], m["inference_seconds"], epochs)
+    return epochs, seconds, int(m.get("num_parameters", 0))
+
+
+def _trials(tracker: Any, model: str, task: Task, plugin_version: str) -> list[Any]:
+    """The latest recorded run of each trial number of ``model``'s search on ``task``."""
+    found = tracker.search(
+        kind="trial",
+        model=model,
+        task=task.name,
+        search_hash=search_hash(model, task, plugin_version),
+    )
+    latest: dict[str, Any] = {}
+    for run in sorted(found, key=lambda r: r.info.start_time):
+        if run.info.status in ("FINISHED", "FAILED"):
+            latest[run.data.tags["gbench.trial"]] = run
+    return [latest[k] for k in sorted(latest, key=int)]
+
+
+def schema_path(format_version: int = FORMAT_VERSION) -> Path:
+    return LEADERBOARD / "schema" / f"bundle-v{format_version}.json"
+
+
+def schema_errors(bundle: Any) -> list[str]:
+    """Every way ``bundle`` breaks its format version's JSON Schema, one line each."""
+    import jsonschema
+
+    fv = bundle.get("format_version") if isinstance(bundle, dict) else None
+    path = schema_path(fv if isinstance(fv, int) else FORMAT_VERSION)
+    if not path.is_file():
+        if path != schema_path():
+            return [f"format_version {fv} is not a bundle format this gbench knows; upgrade gbench"]
+        raise GbenchError(f"bundle schema {path} is missing; run gbench from a source checkout")
+    validator = jsonschema.Draft202012Validator(json.loads(path.read_text()))
+    errors = sorted(validator.iter_errors(bundle), key=lambda e: list(e.absolute_path))
+    return [f"schema: {e.json_path}: {e.message}" for e in errors]
+
+
+def read(path: Path) -> dict[str, Any]:
+    try:
+        bundle = json.loads(path.read_text())
+    except OSError as err:
+        raise GbenchError(f"{path}: {err.strerror}") from None
+    except ValueError as err:
+        msg = f"{path}: not valid JSON ({err}); pass the file gbench submit wrote"
+        raise GbenchError(msg) from None
+    if not isinstance(bundle, dict):
+        raise GbenchError(f"{path}: not a gbench bundle; pass the file gbench submit wrote")
+    return bundle
+
+
+def write(bundle: dict[str, Any], path: Path) -> None:
+    errors = schema_errors(bundle)
+    if errors:  # gbench wrote something its own schema rejects: a bug, not a user error
+        raise AssertionError(f"bundle does not match its schema: {errors[0]}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(bundle, indent=1) + "\n")
