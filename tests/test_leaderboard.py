@@ -247,6 +247,21 @@ def test_bundle_errors_name_file_and_row(tmp_path: Path) -> None:
         from_bundles(tmp_path)
 
 
+def test_one_model_may_have_a_bundle_per_suite(tmp_path: Path) -> None:
+    first = bundle("m", "verified", 0.5, "https://example.org")
+    second = json.loads(json.dumps(first))
+    for r in second["results"]:
+        r["suite"] = "other"
+    (tmp_path / "m-quick.json").write_text(json.dumps(first))
+    (tmp_path / "m-other.json").write_text(json.dumps(second))
+    inputs = from_bundles(tmp_path)
+    assert len(inputs.rows) == 2 * len(first["results"])
+    second["model"]["paper"] = "https://elsewhere.org"
+    (tmp_path / "m-other.json").write_text(json.dumps(second))
+    with pytest.raises(GbenchError, match="another bundle with different metadata"):
+        from_bundles(tmp_path)
+
+
 # -- the site ------------------------------------------------------------------------------
 def test_site_pages_tables_and_downloads(site: Path) -> None:
     index = (site / "index.html").read_text()

@@ -134,12 +134,15 @@ def from_bundles(folder: Path) -> Inputs:
         if not isinstance(found, list) or not found:
             raise GbenchError(f'{path}: needs "results": a non-empty list of result rows')
         name = meta["name"]
-        if name in metas:
-            raise GbenchError(f"{path}: model {name!r} already comes from another bundle")
         wrong = [k for k, v in META.items() if not isinstance(meta.get(k, v), type(v))]
         if wrong:
             raise GbenchError(f'{path}: "model" has {", ".join(wrong)} of the wrong type')
-        metas[name] = {k: meta.get(k, v) for k, v in META.items()}
+        this = {k: meta.get(k, v) for k, v in META.items()}
+        if metas.get(name, this) != this:  # one model may have a bundle per suite, not two faces
+            raise GbenchError(
+                f"{path}: model {name!r} comes from another bundle with different metadata"
+            )
+        metas[name] = this
         aliases = {name, meta.get("registered_as") or name}  # rows may name it as it was run
         for i, r in enumerate(found):
             rows.append(bundle_row(r, name, aliases, f"{path}: results[{i}]"))
