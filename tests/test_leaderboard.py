@@ -344,6 +344,23 @@ def test_rebuild_replaces_only_an_earlier_build(tmp_path: Path) -> None:
     assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
 
 
+def test_two_models_build_without_a_cd_diagram(tmp_path: Path) -> None:
+    """The Friedman test needs three models; with two the suite page simply has no CD."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name, base in (("a", 0.5), ("b", 0.4)):
+        (subs / f"{name}.json").write_text(
+            json.dumps(bundle(name, "verified", base, "https://x.org"))
+        )
+    out = tmp_path / "site"
+    args = ["leaderboard", "build", "--tracking-uri", f"sqlite:///{tmp_path / 'empty.db'}"]
+    args += ["--submissions", str(subs), "--out", str(out)]
+    done = subprocess.run([sys.executable, "-m", "gbench", *args], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    page = (out / "suite" / "mini.html").read_text()
+    assert "mini-h" in page and "Thick lines join models" not in page
+
+
 def test_empty_store_says_nothing_to_show(tmp_path: Path) -> None:
     out = tmp_path / "site"
     args = ["leaderboard", "build", "--tracking-uri", f"sqlite:///{tmp_path / 'empty.db'}"]

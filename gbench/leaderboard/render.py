@@ -465,7 +465,7 @@ class Site:
             filters={"mfamily": "model_family"},
             note="Scores ×100, mean ± std over splits; ★ best, ≈ tied with the best.",
         )
-        figures = {}
+        figures: dict[str, str | None] = {"cd": None, "ranks": None, "pareto": None}
         if s.cd:
             figures["cd"] = self.svg(
                 plots.cd_diagram,
