@@ -11,7 +11,6 @@ import difflib
 import importlib
 import importlib.util
 import sys
-from collections.abc import Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -53,9 +52,6 @@ class Registry:
     def names(self) -> list[str]:
         self._read_entry_points()
         return sorted(self._targets)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.names())
 
     def __contains__(self, name: object) -> bool:
         self._read_entry_points()

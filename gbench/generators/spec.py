@@ -207,7 +207,6 @@ D = Param(
     "1 <= d <= 5",
     lambda v: 1 <= v <= 5,
 )
-COMMON = (N, DEG, CLASSES, DIM, SNR, SEED)
 
 
 def check_common(kind: str, params: dict[str, Value]) -> None:
