@@ -16,8 +16,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from baselines.common import DROPOUT, HIDDEN, OPTIM, layer_dims
-from baselines.mlp import MLPNet
+from gbench.baselines.common import DROPOUT, HIDDEN, OPTIM, layer_dims
+from gbench.baselines.mlp import MLPNet
 from gbench.graph import Graph
 from gbench.models import Float, GraphInfo, Int, Metadata, Model
 from gbench.propagation import ppr

@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from baselines.common import DROPOUT, HIDDEN, OPTIM, layer_dims, train_early_stopping
+from gbench.baselines.common import DROPOUT, HIDDEN, OPTIM, layer_dims, train_early_stopping
 from gbench.graph import Graph
 from gbench.models import Budget, Categorical, Float, Int, LogFloat, Metadata, Model
 from gbench.propagation import edges

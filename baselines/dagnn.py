@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from baselines.common import DROPOUT, HIDDEN, OPTIM
+from gbench.baselines.common import DROPOUT, HIDDEN, OPTIM
 from gbench.graph import Graph
 from gbench.models import GraphInfo, Int, LogFloat, Metadata, Model
 from gbench.propagation import propagate

@@ -8,7 +8,7 @@
   0.6, lr 0.005, weight decay 5e-4.
 - ``gat-sep``: the GAT-sep model of Platonov, Kuznedelev, Diskin, Babenko & Prokhorenkova,
   "A critical look at the evaluation of GNNs under heterophily: Are we really making
-  progress?", ICLR 2023: their residual network (see ``baselines.common.ResidualNet``) whose
+  progress?", ICLR 2023: their residual network (see ``gbench.baselines.common.ResidualNet``) whose
   blocks compute ``x' = W x``, multi-head attention over in-neighbours only (no self-loop),
   ``e_uv = LeakyReLU(a_h^T x'_u + b_h^T x'_v)``, softmax over each node's in-edges, and then a
   feed-forward of ``[x' ‖ attention-weighted mean of the neighbours' x']``: the node's own
@@ -25,8 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from baselines.common import OPTIM, FeedForward, ResidualNet
-from baselines.sage import PLATONOV, SEP_SPACE
+from gbench.baselines.common import OPTIM, FeedForward, ResidualNet
+from gbench.baselines.sage import PLATONOV, SEP_SPACE
 from gbench.graph import Graph
 from gbench.models import Categorical, Float, GraphInfo, Int, Metadata, Model
 from gbench.propagation import edges, weighted_spmm

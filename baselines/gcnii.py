@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from baselines.common import HIDDEN, OPTIM
+from gbench.baselines.common import HIDDEN, OPTIM
 from gbench.graph import Graph
 from gbench.models import Float, GraphInfo, Int, Metadata, Model
 from gbench.propagation import spmm

@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from baselines.common import DROPOUT, HIDDEN, OPTIM
+from gbench.baselines.common import DROPOUT, HIDDEN, OPTIM
 from gbench.graph import Graph
 from gbench.models import GraphInfo, Int, Metadata, Model
 from gbench.propagation import spmm

@@ -40,7 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from baselines.common import DROPOUT, HIDDEN, OPTIM
+from gbench.baselines.common import DROPOUT, HIDDEN, OPTIM
 from gbench.graph import Graph
 from gbench.models import Categorical, Float, GraphInfo, Metadata, Model
 from gbench.propagation import spmm

@@ -29,8 +29,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from baselines.common import DROPOUT, HIDDEN, OPTIM, layer_dims, train_early_stopping
-from baselines.gcn import GCNNet
+from gbench.baselines.common import DROPOUT, HIDDEN, OPTIM, layer_dims, train_early_stopping
+from gbench.baselines.gcn import GCNNet
 from gbench.graph import Graph
 from gbench.models import Budget, Float, Int, Metadata, Model
 

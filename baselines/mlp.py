@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from baselines.common import DROPOUT, HIDDEN, OPTIM, layer_dims
+from gbench.baselines.common import DROPOUT, HIDDEN, OPTIM, layer_dims
 from gbench.graph import Graph
 from gbench.models import GraphInfo, Int, Metadata, Model
 

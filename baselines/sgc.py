@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from baselines.common import OPTIM
+from gbench.baselines.common import OPTIM
 from gbench.graph import Graph
 from gbench.models import GraphInfo, Int, Metadata, Model
 from gbench.propagation import powers

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from baselines.common import DROPOUT, HIDDEN, OPTIM, layer_dims
+from gbench.baselines.common import DROPOUT, HIDDEN, OPTIM, layer_dims
 from gbench.graph import Graph
 from gbench.models import Categorical, Float, GraphInfo, Int, LogFloat, Metadata, Model
 from gbench.propagation import edges, spmm, weighted_spmm

@@ -4,11 +4,17 @@ A task fixes what every model is measured on and with what: the dataset, the spl
 unit of replication) or seeds, the metric, which labels a model may take as input, and the
 budget. Changing a spec without bumping its version is caught by the lock file
 ``tasks/versions.lock``, so every recorded result names the exact spec it ran under.
+
+Shared content is written once: a spec may ``include`` a template (a path under the tasks
+folder, usually ``_templates/``) and override it, and a sweep (``sweeps/*.toml``) expands
+one spec over a grid of values into many tasks. The lock and every hash see only the
+resolved spec, so a template change that alters a task still demands that task's bump.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import tomllib
@@ -19,14 +25,15 @@ from typing import Any
 
 from gbench.errors import GbenchError
 from gbench.registry import Registry
+from gbench.resources import folder
 
 LABEL_INPUTS = ("none", "train")
 
 
 def tasks_dir() -> Path:
-    """``GBENCH_TASKS_DIR``, else the ``tasks/`` folder of the source tree."""
+    """``GBENCH_TASKS_DIR``, else the shipped ``tasks/`` folder."""
     env = os.environ.get("GBENCH_TASKS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "tasks"
+    return Path(env) if env else folder("tasks")
 
 
 @dataclass(frozen=True)
@@ -76,11 +83,13 @@ class Suite:
     name: str
     version: int
     description: str
-    tasks: tuple[str, ...]
+    tasks: tuple[str, ...]  # its own tasks, then those its sweeps expand to
+    sweeps: tuple[str, ...] = ()
 
 
 def spec_hash(d: dict[str, Any]) -> str:
-    body = {k: v for k, v in d.items() if k != "version"}
+    """Of the resolved content: neither the version nor where the content was included from."""
+    body = {k: v for k, v in d.items() if k not in ("version", "include")}
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=list).encode()).hexdigest()
 
 
@@ -118,9 +127,83 @@ def task_from_dict(d: dict[str, Any], where: str) -> Task:
         raise GbenchError(f"{where}: bad budget: {err}") from None
 
 
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` on top of ``base``; tables merge key by key, so an override names only what differs."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _resolve(d: dict[str, Any], where: Path, root: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """``d`` over its ``include`` (resolved the same way), which is a path under ``root``."""
+    chain = chain or (where.resolve(),)
+    if "include" not in d:
+        return d
+    inc = d["include"]
+    if not isinstance(inc, str):
+        raise GbenchError(f"{where}: include must be a path under {root}, got {inc!r}")
+    path = (root / inc).resolve()
+    if path in chain:
+        cycle = " -> ".join(p.name for p in (*chain, path))
+        raise GbenchError(f"{where}: include cycle: {cycle}")
+    if not path.is_file():
+        raise GbenchError(f"{where}: include {inc!r} not found (no file {path})")
+    base = _resolve(_read(path), path, root, (*chain, path))
+    return _merge(base, {k: v for k, v in d.items() if k != "include"})
+
+
+def _fill(v: Any, values: dict[str, Any], where: Path) -> Any:
+    """``v`` with every string formatted with one combination of a sweep's axis values."""
+    if isinstance(v, dict):
+        return {k: _fill(x, values, where) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_fill(x, values, where) for x in v]
+    if not isinstance(v, str):
+        return v
+    try:
+        return v.format(**values)
+    except (KeyError, IndexError, ValueError) as err:
+        raise GbenchError(f"{where}: cannot fill {v!r} with axes {sorted(values)}: {err!r}") from None
+
+
+def _expand(path: Path, root: Path) -> dict[str, dict[str, Any]]:
+    """A sweep's resolved tasks by name: keys above its ``[[grid]]`` tables are shared, and
+    each grid yields one task per combination of its ``axes`` (in the order written)."""
+    sweep = _read(path)
+    shared = {k: v for k, v in sweep.items() if k != "grid"}
+    out: dict[str, dict[str, Any]] = {}
+    for grid in sweep.get("grid", []):
+        axes: dict[str, list[Any]] = grid.get("axes", {})
+        spec = _resolve(_merge(shared, {k: v for k, v in grid.items() if k != "axes"}), path, root)
+        for combo in itertools.product(*axes.values()):
+            d = _fill(spec, dict(zip(axes, combo, strict=True)), path)
+            if "name" not in d or d["name"] in out:
+                raise GbenchError(f"{path}: each task needs a `name` using every axis of {list(axes)}")
+            out[d["name"]] = d
+    return out
+
+
+@cache
+def _files(root: str) -> dict[str, Path]:
+    return {p.stem: p for p in sorted(Path(root).glob("*.toml"))}
+
+
+@cache
+def _sweeps(root: str) -> dict[str, Path]:
+    return {p.stem: p for p in sorted((Path(root) / "sweeps").glob("*.toml"))}
+
+
 @cache
 def _tasks(root: str) -> dict[str, Path]:
-    return {p.stem: p for p in sorted(Path(root).glob("*.toml"))}
+    """Each task name and its source: its own spec file, or the sweep expanding to it."""
+    tasks = dict(_files(root))
+    for sweep in _sweeps(root).values():
+        for name in _expand(sweep, Path(root)):
+            if name in tasks:
+                raise GbenchError(f"{sweep}: task {name!r} is also defined by {tasks[name]}")
+            tasks[name] = sweep
+    return dict(sorted(tasks.items()))
 
 
 @cache
@@ -136,6 +219,10 @@ def suite_names() -> list[str]:
     return list(_suites(str(tasks_dir())))
 
 
+def sweep_names() -> list[str]:
+    return list(_sweeps(str(tasks_dir())))
+
+
 def _spec_path(kind: str, paths: dict[str, Path], name: str) -> Path:
     """The spec file of ``name``; an unknown name's error lists what exists."""
     if name not in paths:
@@ -146,14 +233,37 @@ def _spec_path(kind: str, paths: dict[str, Path], name: str) -> Path:
     return paths[name]
 
 
+def task_spec(name: str) -> dict[str, Any]:
+    """The resolved spec of task ``name`` (includes merged, sweep expanded): what is hashed."""
+    root = tasks_dir()
+    path = _spec_path("task", _tasks(str(root)), name)
+    if path.parent == root:
+        return _resolve(_read(path), path, root)
+    spec = _expand(path, root).get(name)
+    if spec is None:
+        raise GbenchError(f"{path}: no longer expands to task {name!r}")
+    return spec
+
+
+def sweep_tasks(name: str) -> list[str]:
+    """The names of the tasks sweep ``name`` expands to, in its order."""
+    root = tasks_dir()
+    return list(_expand(_spec_path("sweep", _sweeps(str(root)), name), root))
+
+
 def load_task(name: str) -> Task:
-    path = _spec_path("task", _tasks(str(tasks_dir())), name)
-    return task_from_dict(_read(path), str(path))
+    return task_from_dict(task_spec(name), str(_tasks(str(tasks_dir()))[name]))
 
 
 def load_suite(name: str) -> Suite:
-    d = _read(_spec_path("suite", _suites(str(tasks_dir())), name))
-    return Suite(d["name"], int(d["version"]), d.get("description", ""), tuple(d["tasks"]))
+    path = _spec_path("suite", _suites(str(tasks_dir())), name)
+    d = _read(path)
+    try:
+        sweeps = tuple(d.get("sweeps", ()))
+        names = (*d.get("tasks", ()), *(t for s in sweeps for t in sweep_tasks(s)))
+        return Suite(d["name"], int(d["version"]), d.get("description", ""), names, sweeps)
+    except KeyError as err:
+        raise GbenchError(f"{path}: missing key {err}") from None
 
 
 def lock_path() -> Path:
@@ -161,28 +271,26 @@ def lock_path() -> Path:
 
 
 def check_versions() -> list[str]:
-    """Specs whose content changed since the lock without a version bump."""
+    """Tasks whose resolved content changed since the lock without a version bump."""
     lock = json.loads(lock_path().read_text()) if lock_path().is_file() else {}
     stale = []
-    for name, path in _tasks(str(tasks_dir())).items():
-        d = _read(path)
+    for name in task_names():
+        d = task_spec(name)
         entry = lock.get(name)
-        if entry and entry["version"] == d["version"] and entry["sha256"] != spec_hash(d):
+        if entry and entry["version"] == d.get("version") and entry["sha256"] != spec_hash(d):
             stale.append(name)
     return stale
 
 
 def write_lock() -> dict[str, Any]:
-    """Record every spec's version and content hash; refuses if one changed un-bumped."""
+    """Record every task's version and resolved-content hash; refuses if one changed un-bumped."""
     stale = check_versions()
     if stale:
         raise GbenchError(
             f"task spec(s) changed without a version bump: {', '.join(stale)}; "
-            "increase `version` in each, then run `gbench tasks lock` again"
+            "increase `version` in each (or in their sweep), then run `gbench tasks lock` again"
         )
-    lock = {
-        name: {"version": _read(p)["version"], "sha256": spec_hash(_read(p))}
-        for name, p in _tasks(str(tasks_dir())).items()
-    }
+    specs = {name: task_spec(name) for name in task_names()}
+    lock = {name: {"version": d["version"], "sha256": spec_hash(d)} for name, d in specs.items()}
     lock_path().write_text(json.dumps(lock, indent=1, sort_keys=True) + "\n")
     return lock

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-import baselines.label_trick as lt
+import gbench.baselines.label_trick as lt
 from gbench.graph import Graph, Split
 from gbench.models import Budget
 

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from gbench.cli.main import cli
-from gbench.submit.bundle import schema_errors, schema_path, summary
+from gbench.submit.bundle import schema_errors, summary
 from gbench.submit.verify import FLOOR, K_STD, sample, tolerance
 from tests.test_runner import invoke, write_tasks
 
@@ -233,10 +233,3 @@ def test_the_rerun_sample_is_seeded(bundle: dict) -> None:
     assert sample(bundle, 2, 7) == sample(bundle, 2, 7)
     assert len(sample(bundle, 2, 7)) == 2
     assert len(sample(bundle, 50, 7)) == 5
-
-
-def test_bundle_rows_are_the_leaderboards_input_rows() -> None:
-    from gbench.leaderboard.inputs import COLUMNS
-
-    row = json.loads(schema_path().read_text())["$defs"]["row"]
-    assert row["required"] == COLUMNS

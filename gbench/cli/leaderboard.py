@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from gbench.cli.output import emit, format_option
+from gbench.resources import folder
 
-SUBMISSIONS = Path(__file__).resolve().parents[2] / "leaderboard" / "submissions"
+SUBMISSIONS = folder("leaderboard") / "submissions"
 NOTHING = 2  # exit code of a build with nothing to show: scripts notice, nothing is written
 
 

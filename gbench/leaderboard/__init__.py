@@ -4,22 +4,14 @@ Input format
 ============
 
 The leaderboard reads ONE input type: a list of tidy result rows, one per
-(suite, model, task, split, seed). A row has exactly the keys of
-:func:`gbench.runner.results.rows` (``gbench.runner.results.COLUMNS``) plus three:
+(suite, model, task, split, seed), each a :class:`gbench.record.Result` (its fields are
+``gbench.record.COLUMNS``: what ``gbench results`` exports and a bundle's rows hold). Its
+``source`` is ``"gbench run"`` (a finished final run in the MLflow store the site is built
+from), ``"verified"`` (a submission re-run by ``gbench verify``) or ``"self-reported"``
+(submitted numbers, not re-run); ``trials`` and ``search_seconds`` are the search budget
+the model used on the task (0 trials when a configuration was given; null if unknown).
 
-``source``
-    ``"gbench run"`` (a finished final run in the MLflow store the site is built from),
-    ``"verified"`` (a submission re-run by ``gbench verify``) or ``"self-reported"``
-    (submitted numbers, not re-run).
-``trials``
-    Search trials the model used on the task (0 when a configuration was given); null if
-    unknown.
-``search_seconds``
-    Training seconds of those trials, summed; null if unknown.
-
-MLflow runs become rows through ``results.rows()``, with trials and their seconds counted
-from the store's trial runs. A submission bundle is a JSON file in
-``leaderboard/submissions/*.json``::
+A submission bundle is a JSON file in ``leaderboard/submissions/*.json``::
 
     {
       "model": {"name": "my-gnn", "version": "1.0", "family": "gnn",
@@ -50,7 +42,8 @@ Modules: ``inputs`` (reading rows), ``board`` (per-task and per-suite aggregates
 ``plots`` (SVG figures), ``render`` (the pages), ``serve`` (local viewing).
 """
 
-from gbench.leaderboard.inputs import COLUMNS, SOURCES, Inputs, load
+from gbench.leaderboard.inputs import Inputs, load
 from gbench.leaderboard.render import build
+from gbench.record import COLUMNS, SOURCES
 
 __all__ = ["COLUMNS", "SOURCES", "Inputs", "build", "load"]

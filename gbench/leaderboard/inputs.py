@@ -8,28 +8,15 @@ except through the row's ``source``.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from gbench.errors import GbenchError
+from gbench.record import SOURCES
 from gbench.runner import results
 
-SOURCES = ("gbench run", "verified", "self-reported")  # most trusted first
 BUNDLE_SOURCES = SOURCES[1:]  # a bundle cannot claim to be a gbench run of this store
-COLUMNS = [*results.COLUMNS, "source", "trials", "search_seconds"]
-REQUIRED = ("suite", "task", "task_version", "split", "seed", "metric", "test_score", "source")
-INTS = {"task_version", "split", "seed", "num_parameters", "epochs", "runs", "trials"}
-FLOATS = {
-    "test_score",
-    "val_score",
-    "train_seconds",
-    "inference_seconds",
-    "epoch_seconds",
-    "peak_memory_mb",
-    "search_seconds",
-}
 META = {
     "name": "",
     "version": "",
@@ -65,46 +52,10 @@ def from_tracking(uri: str | None) -> Inputs:
     import importlib
     import logging
 
-    from gbench.runner.tracking import Tracker
-
     importlib.import_module("mlflow")  # which sets its loggers to INFO as it is imported ...
     logging.getLogger("mlflow").setLevel(logging.WARNING)  # ... a new store's tables aren't news
     found = results.rows(uri)
-    if not found:
-        return Inputs([], {})
-    budget = search_budget(Tracker(uri))
-    out = []
-    for r in found:
-        key = (r["suite"], r["model"], r["task"], str(r["task_version"]), r["plugin_sha256"])
-        trials, seconds = budget.get(key, (0, 0.0))
-        out.append({**r, "source": "gbench run", "trials": trials, "search_seconds": seconds})
-    return Inputs(out, {m: plugin_meta(m) for m in sorted({r["model"] for r in out})})
-
-
-def search_budget(tracker: Any) -> dict[tuple[str, ...], tuple[int, float]]:
-    """Trials and their summed training seconds per (suite, model, task, version, plugin).
-
-    A trial rerun with ``--force`` counts once (its latest run), as results do.
-    """
-    from gbench.runner.tracking import TAG
-
-    latest: dict[tuple[str, ...], Any] = {}
-    for run in tracker.search(kind="trial"):
-        if run.info.status not in ("FINISHED", "FAILED"):
-            continue
-        t = run.data.tags
-        key = tuple(
-            t.get(f"{TAG}{k}", "")
-            for k in ("suite", "model", "task", "task_version", "plugin_sha256", "trial")
-        )
-        if key not in latest or run.info.start_time > latest[key].info.start_time:
-            latest[key] = run
-    budget: dict[tuple[str, ...], tuple[int, float]] = {}
-    for key in sorted(latest):
-        trials, seconds = budget.get(key[:-1], (0, 0.0))
-        spent = latest[key].data.metrics.get("train_seconds", 0.0)
-        budget[key[:-1]] = (trials + 1, seconds + spent)
-    return budget
+    return Inputs(found, {m: plugin_meta(m) for m in sorted({r["model"] for r in found})})
 
 
 def plugin_meta(model: str) -> dict[str, Any]:
@@ -150,32 +101,13 @@ def from_bundles(folder: Path) -> Inputs:
 
 
 def bundle_row(d: Any, model: str, aliases: set[str], where: str) -> dict[str, Any]:
-    """One bundle row checked and completed to COLUMNS (absent values: None, "" or {})."""
+    """One bundle row checked against :class:`gbench.record.Result` (absent columns: defaults)."""
+    from gbench import record
+
     if not isinstance(d, dict):
         raise GbenchError(f"{where}: a row must be an object")
-    missing = [k for k in REQUIRED if k not in d]
-    if missing:
-        raise GbenchError(f"{where}: missing {', '.join(missing)}")
     if d.get("model", model) not in aliases:
         raise GbenchError(f"{where}: model {d['model']!r} is not the bundle's model {model!r}")
-    if d["source"] not in BUNDLE_SOURCES:
+    if d.get("source") not in BUNDLE_SOURCES:
         raise GbenchError(f"{where}: source must be one of {', '.join(BUNDLE_SOURCES)}")
-    row: dict[str, Any] = {}
-    for key in COLUMNS:
-        value = d.get(key)
-        try:
-            if key in INTS:
-                row[key] = None if value is None else int(value)
-            elif key in FLOATS:
-                row[key] = None if value is None else float(value)
-            elif key == "config":
-                row[key] = dict(value or {})
-            else:
-                row[key] = "" if value is None else str(value)
-        except (TypeError, ValueError):
-            raise GbenchError(f"{where}: {key} = {value!r} is not a valid value") from None
-    if not math.isfinite(row["test_score"]):
-        raise GbenchError(f"{where}: test_score must be a finite number")
-    row["model"] = model
-    row["runs"] = row["runs"] or 1
-    return row
+    return record.row(record.validate({**d, "model": model}, where))

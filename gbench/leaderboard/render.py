@@ -24,8 +24,9 @@ from gbench.leaderboard import plots
 from gbench.leaderboard.board import Board, Entry, TaskBoard, assemble
 from gbench.leaderboard.inputs import SOURCES, Inputs
 from gbench.leaderboard.tables import Column, Table
+from gbench.resources import folder
 
-SITE = Path(__file__).resolve().parents[2] / "leaderboard"  # templates/ and static/
+SITE = folder("leaderboard")  # templates/ and static/
 MARKER = ".gbench-leaderboard"  # lists the files a build wrote, so a rebuild can replace them
 DATASET_FAMILIES = ("homophilous", "heterophilous", "ogb", "synthetic")
 HOMOPHILY = (

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gbench import record
 from gbench.errors import GbenchError
 from gbench.runner.job import Job, Outcome
 
@@ -115,8 +116,9 @@ class Benchmark:
         source = plugin_source(model)
         parent = self.tracker.parent(self.suite.name, model, self.env)
         tags = {
-            "suite_version": str(self.suite.version),
+            record.SUITE_VERSION: str(self.suite.version),
             "device": self.device,
+            "sandbox": "process",
             **{k: str(v) for k, v in source.items()},
         }
         out = []
@@ -182,7 +184,7 @@ class Benchmark:
                     kind="final", model=model, task=task.name, config_hash=chash
                 )
             )
-            if done and done[0].data.tags.get("gbench.status") == "ok":
+            if done and done[0].data.tags.get(record.tag(record.STATUS)) == "ok":
                 summary.scores.append(done[0].data.metrics["test_score"])
                 continue
             outcome = self._execute(job, graph, task, views, digest)
@@ -218,9 +220,9 @@ class Benchmark:
                 kind="trial", model=model, task=task.name, search_hash=search_hash
             )
             recorded = [r for r in recorded if r.info.status in ("FINISHED", "FAILED")]
-            for r in sorted(recorded, key=lambda r: int(r.data.tags["gbench.trial"])):
-                ok = r.data.tags.get("gbench.status") == "ok"
-                cfg = json.loads(r.data.tags["gbench.config"])
+            for r in sorted(recorded, key=lambda r: int(r.data.tags[record.tag(record.TRIAL)])):
+                ok = r.data.tags.get(record.tag(record.STATUS)) == "ok"
+                cfg = json.loads(r.data.tags[record.tag("config")])
                 previous.append((cfg, r.data.metrics.get("val_score") if ok else None))
         bar = tqdm(
             total=task.budget.trials,

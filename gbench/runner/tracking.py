@@ -14,11 +14,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from gbench import record
 from gbench.runner.job import Outcome
 
 EXPERIMENT = "gbench"
 DEFAULT_URI = "sqlite:///gbench.db"
-TAG = "gbench."
 BATCH = 900  # MLflow accepts at most 1000 metrics per log_batch call
 
 
@@ -40,9 +40,10 @@ class Tracker:
         self.experiment_id = exp.experiment_id if exp else self.client.create_experiment(EXPERIMENT)
 
     # -- finding runs --------------------------------------------------------------------
-    def search(self, **tags: str) -> list[Any]:
-        """Runs whose gbench tags equal ``tags`` (all pages)."""
-        flt = " and ".join(f"tags.`{TAG}{k}` = '{v}'" for k, v in tags.items())
+    def search(self, kind: record.Kind | None = None, **match: str) -> list[Any]:
+        """Runs of ``kind`` whose tags equal ``match`` (Result fields or run keys), all pages."""
+        tags = {record.KIND: kind, **match} if kind else match
+        flt = " and ".join(f"tags.`{record.tag(record.key(k))}` = '{v}'" for k, v in tags.items())
         runs, token = [], None
         while True:
             page = self.client.search_runs(
@@ -53,19 +54,19 @@ class Tracker:
             if not token:
                 return runs
 
-    def finished(self, **tags: str) -> list[Any]:
-        return [r for r in self.search(**tags) if r.info.status == "FINISHED"]
+    def finished(self, kind: record.Kind | None = None, **match: str) -> list[Any]:
+        return [r for r in self.search(kind, **match) if r.info.status == "FINISHED"]
 
     # -- writing runs --------------------------------------------------------------------
     def parent(self, suite: str, model: str, env: dict[str, str]) -> str:
         """The (suite, model) parent run, reopened if it exists."""
-        found = self.search(kind="parent", suite=suite, model=model)
+        found = self.search("parent", suite=suite, model=model)
         if found:
             run_id = found[0].info.run_id
             self.client.update_run(run_id, status="RUNNING")
             return run_id
-        tags = {f"{TAG}kind": "parent", f"{TAG}suite": suite, f"{TAG}model": model}
-        tags.update({f"{TAG}env.{k}": v for k, v in env.items()})
+        tags = record.tags_of({record.KIND: "parent", "suite": suite, "model": model})
+        tags.update({record.env_tag(k): v for k, v in env.items()})
         return self.client.create_run(
             self.experiment_id, run_name=f"{suite}/{model}", tags=tags
         ).info.run_id
@@ -79,39 +80,32 @@ class Tracker:
 
         job = outcome.job
         name = f"{job.task}/{job.kind}-{job.trial if job.kind == 'trial' else job.split}"
-        all_tags = {
-            "mlflow.parentRunId": parent_id,
-            f"{TAG}kind": job.kind,
-            f"{TAG}suite": suite,
-            f"{TAG}model": job.model,
-            f"{TAG}task": job.task,
-            f"{TAG}task_version": str(job.task_version),
-            f"{TAG}split": str(job.split),
-            f"{TAG}seed": str(job.seed),
-            f"{TAG}trial": "" if job.trial is None else str(job.trial),
-            f"{TAG}status": outcome.status,
-            f"{TAG}error": outcome.error[:4000],
-            f"{TAG}dataset_sha256": outcome.dataset_sha256,
-            f"{TAG}split_sha256": outcome.split_sha256,
-            f"{TAG}config": json.dumps(job.config, sort_keys=True),
-            **{f"{TAG}{k}": v for k, v in tags.items()},
+        values: dict[str, Any] = {
+            record.KIND: job.kind,
+            "suite": suite,
+            "model": job.model,
+            "task": job.task,
+            "task_version": job.task_version,
+            "split": job.split,
+            "seed": job.seed,
+            record.TRIAL: "" if job.trial is None else job.trial,
+            record.STATUS: outcome.status,
+            record.ERROR: outcome.error[:4000],
+            "dataset_sha256": outcome.dataset_sha256,
+            "split_sha256": outcome.split_sha256,
+            "config": job.config,
+            **tags,
         }
+        all_tags = {record.PARENT_RUN: parent_id, **record.tags_of(values)}
         run_id = self.client.create_run(self.experiment_id, run_name=name, tags={}).info.run_id
-        values = {
-            "val_score": outcome.val_score,
-            "test_score": outcome.test_score,
-            "epochs": outcome.epochs,
-            "best_epoch": outcome.best_epoch,
-            "train_seconds": outcome.train_seconds,
-            "inference_seconds": outcome.inference_seconds,
-            "epoch_seconds": outcome.epoch_seconds,
-            "wall_seconds": outcome.wall_seconds,
-            "peak_memory_mb": outcome.peak_memory_mb,
-            "num_parameters": outcome.num_parameters,
-        }
-        metrics = [Metric(k, float(v), 0, 0) for k, v in values.items() if not _nan(v)]
+        kept = (*record.fields("metric"), *record.EXTRA_METRICS)
+        numbers = {k: getattr(outcome, k) for k in kept}
+        metrics = [Metric(k, float(v), 0, 0) for k, v in numbers.items() if not _nan(v)]
         for key, series in outcome.history.items():
-            metrics += [Metric(f"epoch_{key}", float(v), 0, i) for i, v in enumerate(series, 1)]
+            metrics += [
+                Metric(f"{record.HISTORY_PREFIX}{key}", float(v), 0, i)
+                for i, v in enumerate(series, 1)
+            ]
         params = [Param(k, str(v)) for k, v in sorted(job.config.items())]
         self.client.log_batch(
             run_id, params=params, tags=[RunTag(k, v) for k, v in all_tags.items()]
@@ -119,13 +113,13 @@ class Tracker:
         for i in range(0, len(metrics), BATCH):
             self.client.log_batch(run_id, metrics=metrics[i : i + BATCH])
         with tempfile.TemporaryDirectory() as tmp:
-            (Path(tmp) / "config.json").write_text(json.dumps(job.to_dict(), indent=1))
-            self.client.log_artifact(run_id, str(Path(tmp) / "config.json"))
+            (Path(tmp) / record.CONFIG_ARTIFACT).write_text(json.dumps(job.to_dict(), indent=1))
+            self.client.log_artifact(run_id, str(Path(tmp) / record.CONFIG_ARTIFACT))
             if outcome.test_predictions is not None and job.kind == "final":
                 import numpy as np
 
-                np.save(Path(tmp) / "test_predictions.npy", outcome.test_predictions)
-                self.client.log_artifact(run_id, str(Path(tmp) / "test_predictions.npy"))
+                np.save(Path(tmp) / record.PREDICTIONS, outcome.test_predictions)
+                self.client.log_artifact(run_id, str(Path(tmp) / record.PREDICTIONS))
         self.client.set_terminated(run_id, "FINISHED" if outcome.ok else "FAILED")
         return run_id
 

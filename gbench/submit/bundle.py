@@ -21,13 +21,13 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from gbench import record
 from gbench.errors import GbenchError
 from gbench.runner.job import Job
 from gbench.submit import LEADERBOARD
+from gbench.submit.schema import FORMAT, FORMAT_VERSION
 from gbench.tasks import Task
 
-FORMAT = "gbench-bundle"
-FORMAT_VERSION = 1
 
 
 def charged_seconds(train: float, inference: float, epochs: int) -> float:
@@ -117,8 +117,10 @@ def _task_entry(
             "the run logged for it and run `gbench submit` again (finished work is reused)"
         )
     trials = _trials(tracker, model, task, plugin_version)
-    ok = [t for t in trials if t.data.tags.get("gbench.status") == "ok"]
-    scored = [(t.data.metrics["val_score"], json.loads(t.data.tags["gbench.config"])) for t in ok]
+    ok = [t for t in trials if t.data.tags.get(record.tag(record.STATUS)) == "ok"]
+    scored = [
+        (t.data.metrics["val_score"], json.loads(t.data.tags[record.tag("config")])) for t in ok
+    ]
     best = max((v for v, _ in scored), default=None)
     config = rows[0]["config"]
     if any(r["config"] != config for r in rows) or (best, config) not in scored:
@@ -166,7 +168,7 @@ def _trials(tracker: Any, model: str, task: Task, plugin_version: str) -> list[A
     latest: dict[str, Any] = {}
     for run in sorted(found, key=lambda r: r.info.start_time):
         if run.info.status in ("FINISHED", "FAILED"):
-            latest[run.data.tags["gbench.trial"]] = run
+            latest[run.data.tags[record.tag(record.TRIAL)]] = run
     return [latest[k] for k in sorted(latest, key=int)]
 
 
@@ -183,7 +185,7 @@ def schema_errors(bundle: Any) -> list[str]:
     if not path.is_file():
         if path != schema_path():
             return [f"format_version {fv} is not a bundle format this gbench knows; upgrade gbench"]
-        raise GbenchError(f"bundle schema {path} is missing; run gbench from a source checkout")
+        raise GbenchError(f"bundle schema {path} is missing; reinstall gbench")
     validator = jsonschema.Draft202012Validator(json.loads(path.read_text()))
     errors = sorted(validator.iter_errors(bundle), key=lambda e: list(e.absolute_path))
     return [f"schema: {e.json_path}: {e.message}" for e in errors]
