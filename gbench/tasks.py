@@ -128,14 +128,16 @@ def task_from_dict(d: dict[str, Any], where: str) -> Task:
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    """``over`` on top of ``base``; tables merge key by key, so an override names only what differs."""
+    """``over`` on top of ``base``; tables merge key by key: an override names only what differs."""
     out = dict(base)
     for k, v in over.items():
         out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
     return out
 
 
-def _resolve(d: dict[str, Any], where: Path, root: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+def _resolve(
+    d: dict[str, Any], where: Path, root: Path, chain: tuple[Path, ...] = ()
+) -> dict[str, Any]:
     """``d`` over its ``include`` (resolved the same way), which is a path under ``root``."""
     chain = chain or (where.resolve(),)
     if "include" not in d:
@@ -164,7 +166,9 @@ def _fill(v: Any, values: dict[str, Any], where: Path) -> Any:
     try:
         return v.format(**values)
     except (KeyError, IndexError, ValueError) as err:
-        raise GbenchError(f"{where}: cannot fill {v!r} with axes {sorted(values)}: {err!r}") from None
+        raise GbenchError(
+            f"{where}: cannot fill {v!r} with axes {sorted(values)}: {err!r}"
+        ) from None
 
 
 def _expand(path: Path, root: Path) -> dict[str, dict[str, Any]]:
@@ -179,7 +183,9 @@ def _expand(path: Path, root: Path) -> dict[str, dict[str, Any]]:
         for combo in itertools.product(*axes.values()):
             d = _fill(spec, dict(zip(axes, combo, strict=True)), path)
             if "name" not in d or d["name"] in out:
-                raise GbenchError(f"{path}: each task needs a `name` using every axis of {list(axes)}")
+                raise GbenchError(
+                    f"{path}: each task needs a `name` using every axis of {list(axes)}"
+                )
             out[d["name"]] = d
     return out
 
@@ -212,7 +218,14 @@ def _suites(root: str) -> dict[str, Path]:
 
 
 def task_names() -> list[str]:
-    return list(_tasks(str(tasks_dir())))
+    """Every task of the tasks folder; an empty folder is an error that names it."""
+    names = list(_tasks(str(tasks_dir())))
+    if not names:
+        raise GbenchError(
+            f"no task specs (*.toml or sweeps/*.toml) in {tasks_dir()}; point GBENCH_TASKS_DIR "
+            "at a folder of task specs, or unset it to use gbench's own"
+        )
+    return names
 
 
 def suite_names() -> list[str]:
@@ -258,12 +271,11 @@ def load_task(name: str) -> Task:
 def load_suite(name: str) -> Suite:
     path = _spec_path("suite", _suites(str(tasks_dir())), name)
     d = _read(path)
-    try:
-        sweeps = tuple(d.get("sweeps", ()))
-        names = (*d.get("tasks", ()), *(t for s in sweeps for t in sweep_tasks(s)))
-        return Suite(d["name"], int(d["version"]), d.get("description", ""), names, sweeps)
-    except KeyError as err:
-        raise GbenchError(f"{path}: missing key {err}") from None
+    if "name" not in d or "version" not in d:
+        raise GbenchError(f"{path}: a suite needs a `name` and a `version`")
+    sweeps = tuple(d.get("sweeps", ()))
+    names = (*d.get("tasks", ()), *(t for s in sweeps for t in sweep_tasks(s)))
+    return Suite(d["name"], int(d["version"]), d.get("description", ""), names, sweeps)
 
 
 def lock_path() -> Path:

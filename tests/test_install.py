@@ -133,3 +133,21 @@ def test_installed_wheel_runs_the_main_commands(
     assert (work / "site" / "index.html").is_file()
     gbench("submit", "mlp", "--suite", "quick", "--out", "bundle.json")
     assert "every check passed" in gbench("verify", "bundle.json", "--rerun", "1")
+
+
+def test_a_missing_shipped_folder_is_one_line_naming_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gbench import resources
+    from gbench.errors import GbenchError
+
+    monkeypatch.setattr(resources, "PACKAGE", tmp_path / "site-packages" / "gbench")
+    with pytest.raises(GbenchError, match=r"tasks/ folder is missing .* reinstall gbench") as err:
+        resources.folder("tasks")
+    assert "\n" not in str(err.value)
+
+
+def test_an_empty_listing_prints_a_table_header() -> None:
+    from gbench.cli.output import table
+
+    assert table([], ["name", "version"]).splitlines() == ["name  version", "----  -------"]

@@ -33,7 +33,7 @@ def _cell(v: Any) -> str:
 
 def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     cells = [[_cell(r.get(c)) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    widths = [max([len(c), *(len(row[i]) for row in cells)]) for i, c in enumerate(columns)]
     numeric = [
         all(r.get(c) is None or isinstance(r.get(c), int | float) for r in rows) for c in columns
     ]

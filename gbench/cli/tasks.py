@@ -9,17 +9,23 @@ from gbench.cli.output import emit, format_option, table
 
 @click.group()
 def tasks() -> None:
-    """Task specs (tasks/*.toml) and suites (tasks/suites/*.toml)."""
+    """Task specs (tasks/*.toml, templates in tasks/_templates/, sweeps in tasks/sweeps/) and
+    suites (tasks/suites/*.toml)."""
 
 
 @tasks.command("list")
 @click.option("--suite", help="Only the tasks of this suite.")
+@click.option("--sweep", help="Only the tasks this sweep (tasks/sweeps/NAME.toml) expands to.")
 @format_option
-def list_(suite: str | None, fmt: str) -> None:
+def list_(suite: str | None, sweep: str | None, fmt: str) -> None:
     """Every task with its dataset, splits, metric and budget."""
     from gbench import tasks as t
 
-    names = t.load_suite(suite).tasks if suite else t.task_names()
+    if suite and sweep:
+        raise click.UsageError("--suite and --sweep are exclusive")
+    names = (
+        t.load_suite(suite).tasks if suite else t.sweep_tasks(sweep) if sweep else t.task_names()
+    )
     rows = []
     for name in names:
         task = t.load_task(name)
@@ -57,7 +63,7 @@ def list_(suite: str | None, fmt: str) -> None:
 @click.argument("name")
 @format_option
 def show(name: str, fmt: str) -> None:
-    """The resolved spec of task NAME."""
+    """The resolved spec of task NAME (its templates merged, its sweep expanded)."""
     from gbench import tasks as t
 
     task = t.load_task(name)
@@ -76,7 +82,7 @@ def suites(fmt: str) -> None:
     human = "\n".join(
         f"{s['name']} v{s['version']} ({len(s['tasks'])} tasks): {s['description']}" for s in rows
     )
-    emit([{**s, "tasks": list(s["tasks"])} for s in rows], fmt, human)
+    emit([{**s, "tasks": list(s["tasks"]), "sweeps": list(s["sweeps"])} for s in rows], fmt, human)
 
 
 @tasks.command()
