@@ -24,8 +24,9 @@ Status = Literal["ok", "failed", "timeout", "crashed", "over_budget"]
 Kind = Literal["parent", "trial", "final"]
 Replication = Literal["splits", "seeds"]
 LabelInputs = Literal["none", "train"]
-SandboxLevel = Literal["process"]
-"""How plugin code was confined: ``process``, a child process given only the training view."""
+SandboxLevel = Literal["bwrap", "landlock+netns", "none"]
+"""How the child running plugin code was confined. ``none``: a plain child process given only
+the training view, which plugin code can still leave (it may read files and open sockets)."""
 
 # -- where a field lives in the tracking store ---------------------------------------------
 PREFIX = "gbench."

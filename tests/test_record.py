@@ -51,7 +51,7 @@ def test_store_round_trip() -> None:
         "seed": 0,
         "metric": "accuracy",
         "config": {"lr": 0.01},
-        "sandbox": "process",
+        "sandbox": "none",
     }
     tags = record.tags_of(values)
     assert tags["gbench.task_version"] == "2" and json.loads(tags["gbench.config"]) == {"lr": 0.01}
@@ -63,7 +63,7 @@ def test_store_round_trip() -> None:
         "2.13.0",
         "x",
         3,
-        "process",
+        "none",
     )
     assert result.config == {"lr": 0.01} and result.val_score is None
 

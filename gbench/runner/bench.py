@@ -118,7 +118,7 @@ class Benchmark:
         tags = {
             record.SUITE_VERSION: str(self.suite.version),
             "device": self.device,
-            "sandbox": "process",
+            "sandbox": "none",  # a plain child process: no file, network or /proc confinement
             **{k: str(v) for k, v in source.items()},
         }
         out = []
