@@ -5,7 +5,6 @@ intact GCN re-run with other model seeds moves its numbers but passes."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +18,7 @@ from gbench.cli.main import cli
 from gbench.submit.regress import ALPHA, MIN_EFFECT, drop_p, regressed
 from tests.test_runner import write_tasks
 
-PLUGIN = f"{Path(__file__).parent / 'plugins' / 'degradable.py'}:DegradableGCN"
+DEGRADABLE = Path(__file__).parent / "plugins" / "degradable.py"
 TASK = {"dataset": "csbm:n=300,deg=6,h=0.9,classes=3,dim=8,snr=2,seed=0", "splits": [0, 1, 2]}
 
 
@@ -60,12 +59,15 @@ def test_broken_propagation_fails_and_seed_noise_passes(
 ) -> None:
     tasks = write_tasks(tmp_path / "tasks", {"tiny-hom": {**TASK, "trials": 1}}, ["tiny-hom"])
     monkeypatch.setenv("GBENCH_TASKS_DIR", str(tasks))
+    plugin_file = tmp_path / "degradable.py"
+    plugin_file.write_text(DEGRADABLE.read_text())
+    plugin = f"{plugin_file}:DegradableGCN"
     ref = tmp_path / "reference.json"
     store = f"sqlite:///{tmp_path / 'store.db'}"  # one store for all three: --force semantics
     args = ["regress", "--suite", "mini", "--against", str(ref), "--tracking-uri", store]
     args += ["--threads", "1"]
 
-    made = CliRunner().invoke(cli, [*args, "--update", "--model", PLUGIN, "--format", "json"])
+    made = CliRunner().invoke(cli, [*args, "--update", "--model", plugin, "--format", "json"])
     assert made.exit_code == 0, made.output
     reference = json.loads(ref.read_text())
     assert reference["suite"] == {"name": "mini", "version": 1}
@@ -78,10 +80,10 @@ def test_broken_propagation_fails_and_seed_noise_passes(
     assert row["result"] == "PASS" and row["new_n"] == 3
     assert (row["new_mean"], row["new_std"]) != (row["reference_mean"], row["reference_std"])
 
-    # A fresh process: the job's children fork from a server that inherits this environment.
+    # The same plugin file, its propagation broken: as a bug in gbench's operator would do.
+    plugin_file.write_text(DEGRADABLE.read_text().replace("DEGRADE = False", "DEGRADE = True"))
     broken = subprocess.run(
         [sys.executable, "-m", "gbench", *args, "--format", "json"],
-        env={**os.environ, "GBENCH_TEST_DEGRADE": "1"},
         capture_output=True,
         text=True,
         timeout=300,
@@ -90,7 +92,7 @@ def test_broken_propagation_fails_and_seed_noise_passes(
     row = json.loads(broken.stdout)["results"][0]
     assert row["result"] == "FAIL" and row["config"] == "same"
     assert row["delta"] < -MIN_EFFECT and row["p"] < ALPHA
-    assert f"regression: {PLUGIN} on tiny-hom" in broken.stderr
+    assert f"regression: {plugin} on tiny-hom" in broken.stderr
 
 
 def test_a_stale_reference_names_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from gbench.cli.output import emit, format_option, table
+from gbench.cli.output import emit, format_option, sandbox_option, table
 
 
 @click.command()
@@ -27,6 +27,7 @@ from gbench.cli.output import emit, format_option, table
 @click.option("--device", default=None, help="cpu or cuda (default: cuda when available).")
 @click.option("--threads", type=int, help="torch threads per job (default: torch's).")
 @click.option("--force", is_flag=True, help="Rerun work already complete in the store.")
+@sandbox_option
 @format_option
 def run(
     suite: str,
@@ -36,6 +37,7 @@ def run(
     device: str | None,
     threads: int | None,
     force: bool,
+    sandbox: str,
     fmt: str,
 ) -> None:
     """Run SUITE's tasks for each model: search, then every split, all tracked in MLflow."""
@@ -54,6 +56,7 @@ def run(
         force,
         threads,
         log=lambda m: click.echo(m, err=True),
+        sandbox=sandbox,
     )
     summaries = bench.run()
     rows = [

@@ -1,53 +1,65 @@
-"""One job in a child process that receives only the training view of the graph.
+"""One job in a sandboxed child process that receives only the training view of the graph.
 
-The child is forked from a forkserver that has already imported torch (cheap to start,
-and forking it is safe: it never ran a kernel). Validation scores come from an oracle in
-this process over a pipe; the child returns predictions for the test nodes, which this
-process scores with labels the child never had. A crash, a NaN, running out of memory or
-time becomes an ``Outcome`` with a status and an error; the caller carries on.
+Each (plugin, training view) gets a warm zygote inside the sandbox (:mod:`gbench.sandbox`),
+which forks a child per job; the runner's own process never imports plugin code.
+Validation scores come from an oracle in this process over a socket; the child returns
+predictions for the test nodes, which this process scores with labels the child never had.
+A crash, a NaN, running out of memory or time becomes an ``Outcome`` with a status and an
+error; the caller carries on.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import signal
 import tempfile
 import time
-import traceback
-from multiprocessing.connection import Connection, wait
+from collections import OrderedDict
+from collections.abc import Sequence
+from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from gbench.graph import Graph, Split
+from gbench.graph import Graph
 from gbench.metrics import score
 from gbench.runner.job import Job, Outcome
+from gbench.sandbox import Support, Zygote, ZygoteDied
+from gbench.sandbox.policy import make
 from gbench.tasks import TaskBudget
 
 START_GRACE_SECONDS = 30.0  # plugin import and setup, on top of the trial's budget
 STARTUP_LIMIT_SECONDS = 600.0  # a child that has not even started by then is declared dead
-
-# Imported once by the forkserver, not by every child: torch._dynamo alone (pulled in lazily
-# by the first optimizer) takes seconds, and most baselines use torch_geometric's layers.
-PRELOAD = ["torch", "torch._dynamo", "torch_geometric", "gbench.models.train", "gbench.propagation"]
-_ctx = mp.get_context("forkserver")
-_ctx.set_forkserver_preload(PRELOAD)
+WARM_HOSTS = 2  # zygotes kept warm: the search's view and the split being run
 
 
-class ViewStore:
-    """Training views written once per (graph, split) and memory-mapped by each child."""
+class Isolation:
+    """Training views written once per (graph, split), and the warm sandboxed zygotes that
+    read them: one per (plugin, view), so no job can see another split's labels."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, sandbox: Support, hidden: Sequence[Path] = (), memory_bytes: int | None = None
+    ) -> None:
+        self.sandbox = sandbox
+        # by default a job may not address more than the machine's memory: it fails with an
+        # allocation error instead of taking the machine down
+        self.memory_bytes = memory_bytes or os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
         self._dir = tempfile.TemporaryDirectory(prefix="gbench-views-")
+        self._hidden = [Path(self._dir.name), *hidden]
         self._paths: dict[tuple[str, int], Path] = {}
+        self._hosts: OrderedDict[tuple[str, Path], Zygote] = OrderedDict()
 
-    def path(self, graph: Graph, dataset_sha256: str) -> Path:
+    @property
+    def level(self) -> str:
+        return self.sandbox.level
+
+    def view(self, graph: Graph, dataset_sha256: str) -> Path:
         key = (dataset_sha256, graph.split_id)
         if key not in self._paths:
             view = graph.training_view()
-            path = Path(self._dir.name) / f"{dataset_sha256[:16]}-{graph.split_id}.pt"
+            path = Path(self._dir.name) / dataset_sha256[:16] / f"split-{graph.split_id}.pt"
+            path.parent.mkdir(exist_ok=True)
             torch.save(
                 {
                     "x": view.x,
@@ -64,160 +76,96 @@ class ViewStore:
             self._paths[key] = path
         return self._paths[key]
 
+    def host(self, model: str, view: Path) -> Zygote:
+        """The warm zygote for ``model`` on ``view``'s task, started (and confined) if need be.
+
+        With Landlock each job narrows its zygote's access to its own split's view, so one
+        zygote serves every split of a task; without it, each split needs its own zygote.
+        """
+        from gbench import models
+        from gbench.sandbox.kernel import landlock_abi
+
+        shared = self.sandbox.level != "none" and landlock_abi() > 0
+        key = (model, view.parent if shared else view)
+        if key in self._hosts:
+            self._hosts.move_to_end(key)
+            return self._hosts[key]
+        while len(self._hosts) >= WARM_HOSTS:
+            self._hosts.popitem(last=False)[1].close()
+        target = models.MODELS.target(model) if model in models.MODELS else model
+        policy = make(target, key[1], self._hidden, memory_bytes=self.memory_bytes)
+        self._hosts[key] = Zygote(self.sandbox.level, policy)
+        return self._hosts[key]
+
+    def drop(self, zygote: Zygote) -> None:
+        for key, z in list(self._hosts.items()):
+            if z is zygote:
+                del self._hosts[key]
+        zygote.close()
+
     def close(self) -> None:
+        for z in self._hosts.values():
+            z.close()
+        self._hosts.clear()
         self._dir.cleanup()
-
-
-def load_view(path: str, device: str) -> Graph:
-    d = torch.load(path, mmap=True)
-    return Graph(
-        x=d["x"],
-        y=d["y"],
-        edge_index=d["edge_index"],
-        num_classes=d["num_classes"],
-        splits=[Split(*d["split"])],
-        directed=d["directed"],
-        metric=d["metric"],
-        name=d["name"],
-    ).to(device)
-
-
-def _child(
-    job_d: dict[str, Any],
-    view_path: str,
-    budget_d: dict[str, Any],
-    threads: int | None,
-    oracle_conn: Connection,
-    result_conn: Connection,
-) -> None:
-    """Child entry: train, then send test-node predictions and measurements back."""
-    import random
-
-    import numpy as np
-
-    from gbench import models
-    from gbench.models.oracle import ValidationClient
-    from gbench.models.plugin import Budget
-    from gbench.models.train import OverBudgetError, run_view
-    from gbench.timing import peak_memory_mb
-
-    job = Job.from_dict(job_d)
-    result_conn.send({"status": "started"})  # the budget clock starts now, not at fork
-    try:
-        if threads:
-            torch.set_num_threads(threads)
-        random.seed(job.seed)
-        np.random.seed(job.seed)
-        torch.manual_seed(job.seed)
-        view = load_view(view_path, job.device)
-        plugin = models.get(job.model)()
-        budget = Budget(
-            max_epochs=budget_d["max_epochs"],
-            patience=budget_d["patience"],
-            seconds=budget_d["seconds_per_trial"],
-            max_parameters=budget_d["max_parameters"],
-            warmup_epochs=budget_d["warmup_epochs"],
-        )
-        r = run_view(plugin, view, ValidationClient(oracle_conn, view.val_idx), job.config, budget)
-        result_conn.send(
-            {
-                "status": "ok",
-                "test_predictions": r.predictions[view.test_idx.cpu()].float().numpy(),
-                "val_score": r.val_score,
-                "epochs": r.epochs,
-                "best_epoch": r.best_epoch,
-                "train_seconds": r.train_seconds,
-                "inference_seconds": r.inference_seconds,
-                "epoch_seconds": r.epoch_seconds,
-                "timed_out": r.timed_out,
-                "num_parameters": r.num_parameters,
-                "history": r.history,
-                "peak_memory_mb": peak_memory_mb(torch.device(job.device)),
-            }
-        )
-    except OverBudgetError as err:
-        result_conn.send({"status": "over_budget", "error": str(err)})
-    except BaseException as err:  # the plugin's bug, reported, never fatal to the benchmark
-        where = traceback.extract_tb(err.__traceback__)[-1] if err.__traceback__ else None
-        at = f" (at {Path(where.filename).name}:{where.lineno})" if where else ""
-        msg = (str(err).strip().splitlines() or [""])[0]
-        result_conn.send({"status": "failed", "error": f"{type(err).__name__}: {msg}{at}"})
-    finally:
-        result_conn.close()
-        oracle_conn.close()
-
-
-def warm_up() -> None:
-    """Start the forkserver (and its preloads) now, so no job's clock pays for it."""
-    from multiprocessing import forkserver
-
-    forkserver.ensure_running()
 
 
 def execute(
     job: Job,
     graph: Graph,
     budget: TaskBudget,
-    views: ViewStore,
+    iso: Isolation,
     dataset_sha256: str,
     threads: int | None = None,
 ) -> Outcome:
-    """Run ``job`` on ``graph`` (split ``job.split``) in a child process under ``budget``."""
+    """Run ``job`` on ``graph`` (split ``job.split``) in a sandboxed child under ``budget``."""
     graph = graph.with_split(job.split)
     out = Outcome(
         job=job, status="crashed", dataset_sha256=dataset_sha256, split_sha256=graph.split.sha256()
     )
     val_y = graph.y[graph.val_idx].cpu()
-    oracle_here, oracle_there = _ctx.Pipe()
-    result_here, result_there = _ctx.Pipe(duplex=False)
-    proc = _ctx.Process(
-        target=_child,
-        args=(
-            job.to_dict(),
-            str(views.path(graph, dataset_sha256)),
-            vars(budget),
-            threads,
-            oracle_there,
-            result_there,
-        ),
-        daemon=True,
-    )
+    view = iso.view(graph, dataset_sha256)
+    zygote = iso.host(job.model, view)
+    payload_in = {"job": job.to_dict(), "view": str(view), "budget": vars(budget)}
     start = time.perf_counter()
-    proc.start()
-    oracle_there.close()
-    result_there.close()
+    job_id, oracle, result = zygote.run({**payload_in, "threads": threads})
     deadline = start + STARTUP_LIMIT_SECONDS
     payload: dict[str, Any] | None = None
-    watched: list[Any] = [oracle_here, result_here, proc.sentinel]
-    while payload is None:
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0:
-            _kill(proc)
-            out.status = "timeout"
-            out.error = f"stopped after {budget.seconds_per_trial:g}s budget (+ start grace)"
-            break
-        ready = wait(watched, timeout=remaining)
-        if oracle_here in ready:
-            try:
-                pred = oracle_here.recv()
-                oracle_here.send(score(graph.metric, torch.from_numpy(pred), val_y))
-            except (EOFError, OSError):
-                watched.remove(oracle_here)
-        if result_here in ready:
-            try:
-                payload = result_here.recv()
-            except (EOFError, OSError):
-                watched.remove(result_here)
-            if payload is not None and payload["status"] == "started":
-                payload = None
-                deadline = time.perf_counter() + budget.seconds_per_trial + START_GRACE_SECONDS
-        if payload is None and proc.sentinel in ready:
-            proc.join()
-            out.error = _exit_reason(proc.exitcode)
-            break
-    _kill(proc)  # a result is in hand (or never will be): no need to wait for its teardown
-    oracle_here.close()
-    result_here.close()
+    watched: list[Any] = [oracle, result, zygote.ctl]
+    try:
+        while payload is None:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                out.status = "timeout"
+                out.error = f"stopped after {budget.seconds_per_trial:g}s budget (+ start grace)"
+                break
+            ready = wait(watched, timeout=remaining)
+            if oracle in ready:
+                try:
+                    pred = oracle.recv()
+                    oracle.send(score(graph.metric, torch.from_numpy(pred), val_y))
+                except (EOFError, OSError):
+                    watched.remove(oracle)
+            if result in ready:
+                try:
+                    payload = result.recv()
+                except (EOFError, OSError):
+                    watched.remove(result)
+                if payload is not None and payload["status"] == "started":
+                    payload = None
+                    deadline = time.perf_counter() + budget.seconds_per_trial + START_GRACE_SECONDS
+            if zygote.ctl in ready:
+                zygote.poll()
+            if payload is None and result not in watched and job_id in zygote.exits:
+                out.error = _exit_reason(zygote.exits.pop(job_id))
+                break
+        zygote.kill(job_id)  # a result is in hand (or never will be): no need to wait for it
+    except ZygoteDied as err:
+        iso.drop(zygote)
+        out.error = str(err)
+    finally:
+        oracle.close()
+        result.close()
     out.wall_seconds = time.perf_counter() - start
     if payload is None:
         return out
@@ -262,12 +210,3 @@ def _exit_reason(code: int | None) -> str:
         hint = " (likely out of memory)" if sig == "SIGKILL" else ""
         return f"child process died with {sig}{hint}"
     return f"child process exited with code {code} without a result"
-
-
-def _kill(proc: Any) -> None:
-    if proc.is_alive():
-        proc.terminate()
-        proc.join(timeout=5)
-    if proc.is_alive():
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.join()

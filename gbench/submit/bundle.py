@@ -29,7 +29,6 @@ from gbench.submit.schema import FORMAT, FORMAT_VERSION
 from gbench.tasks import Task
 
 
-
 def charged_seconds(train: float, inference: float, epochs: int) -> float:
     """Seconds a run is charged against ``seconds_per_trial``.
 

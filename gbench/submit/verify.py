@@ -276,15 +276,15 @@ def run_again(
 ) -> list[dict[str, Any]]:
     """Re-run ``units`` with each task's chosen configuration; compare with the claims."""
     from gbench import data
-    from gbench.runner.isolate import ViewStore, execute, warm_up
+    from gbench.runner.bench import choose_sandbox, hidden_paths
+    from gbench.runner.isolate import Isolation, execute
 
     entries = {t["name"]: t for t in bundle["tasks"]}
     claims: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in bundle["results"]:
         claims[r["task"]].append(r)
     graphs: dict[str, tuple[Any, str]] = {}
-    warm_up()
-    views = ViewStore()
+    views = Isolation(choose_sandbox("auto", print), hidden_paths(None, None))
     out = []
     try:
         for name, split, seed in units:

@@ -1,0 +1,115 @@
+"""A warm, sandboxed process that forks one child per job.
+
+Importing torch costs seconds, and a task has dozens of jobs, so the sandbox is entered
+once per (plugin, task view): the zygote starts confined (inside bubblewrap, or under
+Landlock in a new network namespace), preloads torch, and then forks a child per job. The
+zygote never imports plugin code; each child tightens its own limits (memory, open files,
+no new processes, no network sockets) before it does.
+
+Protocol, over a Unix SEQPACKET socket whose end is the zygote's file descriptor ``argv[1]``:
+the parent sends ``("run", job_id, payload)`` with the job's oracle and result sockets as
+passed file descriptors, or ``("kill", job_id)``; the zygote answers
+``("exit", job_id, status)`` when it has reaped a child (status as ``os.waitstatus_to_exitcode``
+gives it). Messages are pickles: the parent is trusted, the zygote talks to no one else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import select
+import signal
+import socket
+import sys
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+MAX_MESSAGE = 1 << 20
+DEVICES = ("/dev/urandom", "/dev/random", "/dev/zero")  # bubblewrap's --dev gives these too
+NULL = Path("/dev/null")
+
+
+def confine(config: dict[str, Any]) -> None:
+    """Enter the sandbox this zygote was started for (bubblewrap did the rest already)."""
+    from gbench.sandbox import kernel
+
+    level = config["level"]
+    if level == "landlock+netns":
+        kernel.new_network_namespace()  # first: it needs a single-threaded process
+        kernel.drop_capabilities()  # before Landlock hides /proc, where it reads the cap count
+        read_only = [Path(p) for p in (*config["read_only"], *DEVICES)]
+        kernel.landlock(read_only, [Path(config["tmp"]), NULL])
+    if level != "none":
+        kernel.not_dumpable()
+        kernel.no_new_privileges()
+
+
+def job_child(config: dict[str, Any], payload: dict[str, Any], fds: list[int]) -> None:
+    """In the forked child: the job's own limits, then the job itself."""
+    from gbench.sandbox import kernel
+
+    if config["level"] != "none":
+        if kernel.landlock_abi() > 0:  # of the task's views, this job reads its own only
+            views = Path(payload["view"]).parent
+            keep = [Path(p) for p in (*config["read_only"], *DEVICES) if Path(p) != views]
+            kernel.landlock([*keep, Path(payload["view"])], [Path(config["tmp"]), NULL])
+        on_cpu = payload["job"]["device"] == "cpu"  # CUDA reserves address space beyond use
+        kernel.limits(config["memory_bytes"] if on_cpu else None, config["open_files"])
+        kernel.no_processes_no_network()
+    from gbench.runner.child import run_job
+
+    oracle, result = (Connection(fd) for fd in fds)
+    run_job(payload, oracle, result)
+
+
+def serve(ctl: socket.socket, config: dict[str, Any]) -> None:
+    children: dict[int, str] = {}  # pid -> job id
+    while True:
+        ready, _, _ = select.select([ctl], [], [], 0.05)
+        if ready:
+            data, fds, _, _ = socket.recv_fds(ctl, MAX_MESSAGE, 2)
+            if not data:
+                return  # the parent is gone
+            op, job_id, *rest = pickle.loads(data)
+            if op == "run":
+                pid = os.fork()
+                if pid == 0:
+                    ctl.close()
+                    code = 0
+                    try:
+                        job_child(config, rest[0], fds)
+                    except BaseException:  # reported to the parent through the exit status
+                        code = 70
+                    finally:
+                        os._exit(code)
+                children[pid] = job_id
+                for fd in fds:
+                    os.close(fd)
+            elif op == "kill":
+                for pid, jid in children.items():
+                    if jid == job_id:
+                        os.kill(pid, signal.SIGKILL)
+        while children:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                break
+            job_id = children.pop(pid, None)
+            if job_id is not None:
+                ctl.send(pickle.dumps(("exit", job_id, os.waitstatus_to_exitcode(status))))
+
+
+def main() -> None:
+    ctl = socket.socket(fileno=int(sys.argv[1]))
+    config = json.loads(sys.argv[2])
+    sys.path[:] = config["sys_path"]
+    confine(config)
+    for module in config["preload"]:
+        __import__(module)
+    ctl.send(pickle.dumps(("ready", "", os.getpid())))
+    serve(ctl, config)
+
+
+if __name__ == "__main__":
+    main()

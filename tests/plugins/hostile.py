@@ -1,0 +1,147 @@
+"""A hostile plugin: each ``attack`` tries one way out of the sandbox.
+
+The tests copy this file next to nothing else and fill in ``TARGETS`` (paths and a port of
+the test's own). An attack that gets through raises ``Escaped: <what it got>``; one that is
+refused raises ``Blocked: <the error>``, so the recorded error says which happened.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gbench.models import Budget, Categorical, Metadata, Model
+
+TARGETS: dict[str, Any] = {}  # filled in by the test: raw file, store, other view, pid, port
+
+ATTACKS = (
+    "import_write",
+    "data_load",
+    "raw_file",
+    "tracking_store",
+    "other_view",
+    "parent_environ",
+    "parent_mem",
+    "parent_fds",
+    "connect",
+    "bind",
+    "fork",
+    "memory",
+)
+
+
+class Escaped(Exception):
+    pass
+
+
+class Blocked(Exception):
+    pass
+
+
+try:  # import-time code, run wherever the plugin is imported
+    Path(TARGETS["outside"]).write_text("written at import")
+    IMPORT_WRITE = "wrote " + TARGETS["outside"]
+except (OSError, KeyError) as err:
+    IMPORT_WRITE = f"{type(err).__name__}: {err}"
+
+
+def attack(name: str) -> str:
+    """Returns what was obtained; raises OSError (or similar) where refused."""
+    t = TARGETS
+    if name == "import_write":
+        if IMPORT_WRITE.startswith("wrote"):
+            return IMPORT_WRITE
+        raise OSError(IMPORT_WRITE)
+    if name == "data_load":
+        from gbench import data
+
+        g = data.load(t["dataset"], root=Path(t["data_root"]))
+        return f"{int((g.y >= 0).sum())} labels"
+    if name == "raw_file":
+        return f"{len(Path(t['raw_file']).read_bytes())} bytes of raw data"
+    if name == "tracking_store":
+        return f"{len(Path(t['store']).read_bytes())} bytes of the tracking store"
+    if name == "other_view":
+        return f"{len(Path(t['other_view']).read_bytes())} bytes of another split's view"
+    if name == "parent_environ":
+        return Path(f"/proc/{t['parent']}/environ").read_bytes()[:40].decode(errors="replace")
+    if name == "parent_mem":
+        maps = Path(f"/proc/{t['parent']}/maps").read_text()
+        with open(f"/proc/{t['parent']}/mem", "rb") as f:
+            f.seek(int(maps.split("-", 1)[0], 16))
+            return f"read {len(f.read(16))} bytes of the parent's memory"
+    if name == "parent_fds":
+        fds = os.listdir(f"/proc/{t['parent']}/fd")
+        return f"{len(fds)} open files of the parent"
+    if name == "connect":
+        with socket.create_connection(("127.0.0.1", t["port"]), timeout=5) as s:
+            return f"connected to {s.getpeername()}"
+    if name == "bind":
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            s.listen()
+            return f"listening on {s.getsockname()}"
+    if name == "fork":
+        pids = []
+        for _ in range(t["forks"]):
+            pid = os.fork()
+            if pid == 0:
+                time.sleep(0.2)
+                os._exit(0)
+            pids.append(pid)
+        for pid in pids:
+            os.waitpid(pid, 0)
+        return f"forked {len(pids)} processes"
+    if name == "memory":
+        x = torch.empty(t["allocate"], dtype=torch.uint8)
+        return f"allocated {x.numel() >> 20} MiB"
+    raise AssertionError(name)
+
+
+class Hostile(Model):
+    meta = Metadata(
+        name="hostile",
+        version="1",
+        authors=("tests",),
+        paper="https://example.org",
+        code="https://example.org",
+        licence="MIT",
+    )
+    space = {"attack": Categorical(ATTACKS, default="data_load")}
+
+    def fit(self, graph: Any, params: dict[str, Any], budget: Budget) -> torch.Tensor:
+        try:
+            got = attack(params["attack"])
+        except Exception as err:
+            raise Blocked(f"{type(err).__name__}: {err}") from None
+        raise Escaped(got)
+
+
+class Thief(Model):
+    """Takes the test labels where it can, else guesses the first class."""
+
+    meta = Metadata(
+        name="thief",
+        version="1",
+        authors=("tests",),
+        paper="https://example.org",
+        code="https://example.org",
+        licence="MIT",
+    )
+    space = {"lr": Categorical((0.01,), default=0.01)}
+
+    def fit(self, graph: Any, params: dict[str, Any], budget: Budget) -> torch.Tensor:
+        guess = torch.zeros(graph.num_nodes, graph.num_classes)
+        guess[:, 0] = 1.0
+        try:
+            from gbench import data
+
+            stolen = data.load(TARGETS["dataset"], root=Path(TARGETS["data_root"])).y
+        except Exception:
+            return guess
+        return torch.nn.functional.one_hot(stolen.clamp(min=0), graph.num_classes).float()

@@ -1,0 +1,177 @@
+"""The sandbox against a hostile plugin: every attack is refused at every sandbox level the
+machine has, and the same attacks get through with the sandbox off (so these tests can fail).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gbench import data
+from gbench.runner.isolate import Isolation, execute
+from gbench.runner.job import Job
+from gbench.sandbox import Support, support
+from gbench.sandbox.kernel import landlock_abi
+from gbench.tasks import TaskBudget
+
+HOSTILE = Path(__file__).parent / "plugins" / "hostile.py"
+BUDGET = TaskBudget(trials=1, max_epochs=5, patience=5, seconds_per_trial=60, max_parameters=10**6)
+MEMORY_LIMIT = 2 << 30
+ATTACKS = (
+    "import_write",
+    "data_load",
+    "raw_file",
+    "tracking_store",
+    "other_view",
+    "parent_environ",
+    "parent_mem",
+    "parent_fds",
+    "connect",
+    "bind",
+    "fork",
+    "memory",
+)
+
+
+def levels() -> list[str]:
+    """Every level to test: the machine's confined ones, and none (the control)."""
+    out = ["none"]
+    if shutil.which("bwrap"):
+        out.append("bwrap")
+    if landlock_abi() > 0:
+        out.append("landlock+netns")
+    return out
+
+
+def hostile_copy(folder: Path, targets: dict[str, Any]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    text = HOSTILE.read_text().replace(
+        "TARGETS: dict[str, Any] = {}", f"TARGETS: dict[str, Any] = {json.dumps(targets)}"
+    )
+    path = folder / "hostile.py"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(scope="module")
+def listener() -> Iterator[int]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(64)
+        yield s.getsockname()[1]
+
+
+@pytest.fixture(scope="module", params=levels())
+def arena(
+    request: pytest.FixtureRequest,
+    data_root: Path,
+    listener: int,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, Any]]:
+    level = request.param
+    base = tmp_path_factory.mktemp(f"arena-{level}")
+    store = base / "runs.db"
+    store.write_bytes(b"SQLite format 3\0" + b"\0" * 100)
+    graph = data.load("texas", root=data_root)
+    digest = data.info("texas", root=data_root)["measured"]["content_sha256"]
+    iso = Isolation(Support(level, ""), [data_root, store], memory_bytes=MEMORY_LIMIT)
+    other = iso.view(graph.with_split(1), digest)
+    targets = {
+        "outside": str(base / "written-by-plugin.txt"),
+        "dataset": "texas",
+        "data_root": str(data_root),
+        "raw_file": str(next(p for p in data_root.rglob("*") if p.is_file())),
+        "store": str(store),
+        "other_view": str(other),
+        "parent": os.getpid(),
+        "port": listener,
+        "forks": 20,
+        "allocate": 3 << 30,
+    }
+    plugin = f"{hostile_copy(base / 'plugin', targets)}:Hostile"
+    yield {
+        "level": level,
+        "iso": iso,
+        "graph": graph,
+        "digest": digest,
+        "plugin": plugin,
+        "targets": targets,
+    }
+    iso.close()
+
+
+def run_attack(arena: dict[str, Any], attack: str) -> Any:
+    job = Job(arena["plugin"], "quick-texas", 1, 0, 0, {"attack": attack}, "trial", 0)
+    return execute(job, arena["graph"], BUDGET, arena["iso"], arena["digest"], threads=1)
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_each_attack_is_refused_in_the_sandbox_and_succeeds_without(
+    arena: dict[str, Any], attack: str
+) -> None:
+    outcome = run_attack(arena, attack)
+    assert outcome.status == "failed", outcome.error
+    if arena["level"] == "none":
+        assert outcome.error.startswith("Escaped:"), outcome.error
+    else:
+        assert outcome.error.startswith("Blocked:"), outcome.error
+    if attack == "import_write":
+        written = Path(arena["targets"]["outside"]).exists()
+        assert written == (arena["level"] == "none")
+
+
+def test_the_machine_gives_a_sandbox() -> None:
+    """CI runs on Linux with bubblewrap installed: anything less is a failure there."""
+    if os.environ.get("GBENCH_REQUIRE_ALL") != "1" and support().level == "none":
+        pytest.skip(f"no sandbox on this machine: {support().missing}")
+    assert support().level == "bwrap", support().missing
+
+
+def test_an_honest_job_still_runs_in_the_sandbox(arena: dict[str, Any]) -> None:
+    graph = arena["graph"]
+    job = Job(
+        "mlp",
+        "quick-texas",
+        1,
+        2,
+        0,
+        {"hidden": 16, "layers": 2, "dropout": 0.5, "lr": 0.01, "weight_decay": 5e-4},
+        "final",
+    )
+    outcome = execute(job, graph, BUDGET, arena["iso"], arena["digest"], threads=1)
+    assert outcome.ok, outcome.error
+    assert 0.0 <= outcome.test_score <= 1.0 and outcome.epochs > 0
+
+
+@pytest.mark.parametrize("level", ["auto", "none"])
+def test_a_label_thief_through_gbench_run_gets_a_guess_only_in_the_sandbox(
+    level: str, data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gbench.runner import results
+    from gbench.runner.bench import Benchmark
+    from tests.test_runner import write_tasks
+
+    if level == "auto" and support().level == "none":
+        pytest.skip(f"no sandbox on this machine: {support().missing}")
+    tasks = write_tasks(tmp_path / "tasks", {"t": {"dataset": "texas", "splits": [0, 1]}}, ["t"])
+    monkeypatch.setenv("GBENCH_TASKS_DIR", str(tasks))
+    monkeypatch.setenv("GBENCH_DATA_DIR", str(data_root))
+    thief = hostile_copy(tmp_path / "plugin", {"dataset": "texas", "data_root": str(data_root)})
+    uri = f"sqlite:///{tmp_path / 'runs.db'}"
+    Benchmark("mini", [f"{thief}:Thief"], uri, threads=1, log=print, sandbox=level).run()
+    rows = results.rows(uri)
+    assert len(rows) == 2
+    graph = data.load("texas", root=data_root)
+    for r in rows:
+        test_y = graph.with_split(r["split"]).y[graph.with_split(r["split"]).test_idx]
+        guess = float((test_y == 0).float().mean())
+        expected = 1.0 if level == "none" else guess
+        assert r["test_score"] == pytest.approx(expected)
+        assert r["sandbox"] == (support().level if level == "auto" else "none")
