@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from torch_geometric.data import Data
 
 Norm = Literal["sym", "rw", "none"]
+_ADJ_KEYS = {(norm, loops) for norm in ("sym", "rw", "none") for loops in (True, False)}
 T = TypeVar("T")
 
 
@@ -32,7 +33,7 @@ def sha256_arrays(*arrays: np.ndarray | Tensor, tag: str = "") -> str:
     for a in arrays:
         arr = np.ascontiguousarray(a.detach().cpu().numpy() if isinstance(a, Tensor) else a)
         h.update(f"{arr.dtype.str}{arr.shape}".encode())
-        h.update(memoryview(arr).cast("B"))
+        h.update(arr.data.cast("B"))
     return h.hexdigest()
 
 
@@ -196,6 +197,11 @@ class Graph:
             self._adj_cache[key] = self._build_adj(norm, self_loops)
         return self._adj_cache[key]
 
+    def built_adjacency(self) -> Tensor | None:
+        """An adjacency this graph has already built, any normalisation (they share one
+        sparsity pattern up to self-loops), or None."""
+        return next((v for k, v in self._adj_cache.items() if k in _ADJ_KEYS), None)
+
     def cached(self, key: Hashable, build: Callable[[], T]) -> T:
         """Data a model derives once per graph (a 2-hop matrix, a spectral radius), kept beside
         the adjacency on this device and shared by every training view of the graph."""
@@ -229,25 +235,16 @@ class Graph:
             warnings.simplefilter("ignore", UserWarning)
             return torch.sparse_csr_tensor(crow, src, w, size=(n, n), check_invariants=False)
 
-    def reordered(self, order: str = "rcm") -> tuple[Graph, Tensor]:
-        """This graph with its nodes relabelled in a locality-improving order, and ``perm``
-        (``new.x == self.x[perm]``): opt-in, for a model that runs entirely on the new ids.
-
-        Sparse products on the relabelled graph gather neighbouring rows from nearby memory,
-        which is faster on CPU (see ``gbench.propagation``). Features, labels, edges and every
-        split are relabelled; the adjacency cache starts empty. Map a per-node result back to
-        the original ids with ``gbench.propagation.original_order(out, perm)``.
-        """
-        from gbench.propagation import node_order
-
-        perm = node_order(self, order)  # type: ignore[arg-type]
+    def relabelled(self, perm: Tensor) -> Graph:
+        """This graph with node ``perm[i]`` renamed ``i`` (``new.x == self.x[perm]``):
+        features, labels, edges and every split; the adjacency cache starts empty."""
         inv = torch.empty_like(perm)
         inv[perm] = torch.arange(perm.numel(), device=perm.device)
 
         def relabel(s: Split) -> Split:
             return Split(*(inv[t].sort().values for t in (s.train, s.val, s.test)))
 
-        graph = dataclasses.replace(
+        return dataclasses.replace(
             self,
             x=self.x[perm],
             y=self.y[perm],
@@ -255,7 +252,6 @@ class Graph:
             splits=[relabel(s) for s in self.splits],
             _adj_cache={},
         )
-        return graph, perm
 
     # -- PyG interop -------------------------------------------------------------
     def to_pyg(self) -> Data:

@@ -15,9 +15,12 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from gbench.errors import GbenchError
 
-class UnknownNameError(KeyError):
-    """An unknown registry name; the message lists what exists."""
+
+class UnknownNameError(GbenchError, KeyError):
+    """An unknown registry name; the message lists what exists (a one-line GbenchError, and a
+    KeyError for lookups)."""
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])

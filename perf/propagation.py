@@ -8,7 +8,7 @@ for:
 * ``engine-4k``     the same with its huge-page buffers off (``HUGE_PAGES = False``);
 * ``engine+rcm``    the same call with ``order="rcm"`` (permutes x in and the result out on
                     every call, so its cost is included);
-* ``engine/reord``  the engine on ``Graph.reordered()`` (relabelled once, no per-call cost);
+* ``engine/reord``  the engine on ``reordered()`` (relabelled once, no per-call cost);
 * ``pyg``           torch_geometric's scatter path: ``GCNConv.propagate`` with the cached
                     ``gcn_norm`` weights, and ``torch_geometric.nn.APPNP(K=10, cached=True)``;
 * ``scipy``         ``scipy.sparse.csr_matrix @ x`` (always on the CPU, one thread);
@@ -184,7 +184,7 @@ def bench_size(
     P.operator(g, "sym", True, order="rcm")
     clock.sync()
     rcm_s = time.perf_counter() - t0
-    gr, perm = g.reordered("rcm")
+    gr, perm = P.reordered(g, "rcm")
     xr = gr.x
     P.operator(gr, "sym", True)
 

@@ -191,7 +191,7 @@ def test_engine_gcn_propagation_equals_pyg_scatter() -> None:
 @pytest.mark.parametrize("directed", [False, True])
 def test_reordered_graph_maps_back(directed: bool) -> None:
     g = small_graph(directed)
-    new, perm = g.reordered()
+    new, perm = P.reordered(g)
     assert torch.equal(torch.sort(perm).values, torch.arange(g.num_nodes))
     assert torch.equal(new.x, g.x[perm]) and torch.equal(new.y, g.y[perm])
     for part in ("train_idx", "val_idx", "test_idx"):
@@ -217,7 +217,7 @@ def test_rcm_finds_locality() -> None:
         num_classes=1,
         splits=[Split.from_indices([0], [1], [2])],
     )
-    new, _ = g.reordered("rcm")
+    new, _ = P.reordered(g, "rcm")
     assert int((new.edge_index[0] - new.edge_index[1]).abs().max()) == 1
     op = P.operator(g, order="rcm")
     assert P.operator(g, order="rcm") is op and P.node_order(g) is P.node_order(g)

@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from gbench.cli.output import emit, format_option, table
+from gbench.cli.options import format_option
+from gbench.cli.output import emit, table
 from gbench.errors import GbenchError
 
 LIST_COLUMNS = [
@@ -54,7 +55,7 @@ def _row(name: str) -> dict[str, Any]:
 
 
 @data.command("list")
-@format_option
+@format_option()
 def list_(fmt: str) -> None:
     """Every registered dataset; counts are measured where loaded, else published."""
     from gbench.data import names
@@ -65,7 +66,7 @@ def list_(fmt: str) -> None:
 
 @data.command()
 @click.argument("name")
-@format_option
+@format_option()
 def show(name: str, fmt: str) -> None:
     """The card of NAME, with its audit (measured now if its files are present)."""
     from gbench.data import info, load
@@ -130,7 +131,7 @@ def _card_text(i: dict[str, Any]) -> str:
 @data.command("import")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--no-audit", is_flag=True, help="Copy only; audit on first load instead.")
-@format_option
+@format_option()
 def import_(path: Path, no_audit: bool, fmt: str) -> None:
     """Copy raw files from PATH (laid out like shared/datasets) into the data root."""
     from tqdm import tqdm
@@ -168,7 +169,7 @@ def download(names: tuple[str, ...]) -> None:
 @click.option("--snr", type=float, help="Feature signal-to-noise ratio.")
 @click.option("--seed", type=int, help="Random seed.")
 @click.option("--param", "extra", multiple=True, metavar="KEY=VALUE", help="Any other parameter.")
-@format_option
+@format_option()
 def generate(kind: str, extra: tuple[str, ...], fmt: str, **opts: Any) -> None:
     """Build a KIND graph (csbm, rsn, rgg) and print its measured statistics and time."""
     from gbench import generators, measures

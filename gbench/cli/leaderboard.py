@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from gbench.cli.output import emit, format_option
+from gbench.cli.options import format_option, tracking_uri_option
+from gbench.cli.output import emit
 from gbench.resources import folder
 
 SUBMISSIONS = folder("leaderboard") / "submissions"
@@ -19,9 +20,7 @@ def leaderboard() -> None:
 
 
 @leaderboard.command()
-@click.option(
-    "--tracking-uri", help="MLflow store (default: $MLFLOW_TRACKING_URI, else sqlite:///gbench.db)."
-)
+@tracking_uri_option()
 @click.option(
     "--submissions",
     type=click.Path(file_okay=False, path_type=Path),
@@ -41,7 +40,7 @@ def leaderboard() -> None:
     help="Link MLflow run ids to a UI: a URL with {run_id} "
     "(default: the tracking server's own UI when --tracking-uri is http(s)).",
 )
-@format_option
+@format_option()
 def build(
     tracking_uri: str | None, submissions: Path, out: Path, run_url: str | None, fmt: str
 ) -> None:

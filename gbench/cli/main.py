@@ -13,7 +13,6 @@ from gbench.cli.run import results, run
 from gbench.cli.submit import register
 from gbench.cli.tasks import tasks
 from gbench.errors import GbenchError
-from gbench.registry import UnknownNameError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,6 +38,6 @@ def main() -> None:
     except click.ClickException as err:
         err.show()
         sys.exit(err.exit_code)
-    except (GbenchError, UnknownNameError) as err:
+    except GbenchError as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(2)

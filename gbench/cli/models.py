@@ -6,7 +6,8 @@ from typing import Any
 
 import click
 
-from gbench.cli.output import emit, format_option, table
+from gbench.cli.options import format_option
+from gbench.cli.output import emit, table
 
 
 @click.group()
@@ -15,7 +16,7 @@ def models() -> None:
 
 
 @models.command("list")
-@format_option
+@format_option()
 def list_(fmt: str) -> None:
     """Every registered model with its family, backend and paper."""
     from gbench import models as registry
@@ -35,7 +36,7 @@ def list_(fmt: str) -> None:
 
 @models.command()
 @click.argument("name")
-@format_option
+@format_option()
 def show(name: str, fmt: str) -> None:
     """Metadata and search space of NAME (a registered name or FILE.py:Class)."""
     from gbench import models as registry

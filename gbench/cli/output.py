@@ -9,24 +9,6 @@ from typing import Any
 
 import click
 
-format_option = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="Output for people (table) or for scripts (json).",
-)
-
-sandbox_option = click.option(
-    "--sandbox",
-    type=click.Choice(["auto", "bwrap", "landlock+netns", "none"]),
-    default="auto",
-    show_default=True,
-    help="Confinement of plugin code: the strongest this machine has (auto), a given level "
-    "(an error if unavailable), or none (results then carry the level none).",
-)
-
 
 def _cell(v: Any) -> str:
     if v is None:

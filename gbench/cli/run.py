@@ -9,32 +9,37 @@ from pathlib import Path
 
 import click
 
-from gbench.cli.output import emit, format_option, sandbox_option, table
+from gbench.cli.options import (
+    device_option,
+    format_option,
+    sandbox_option,
+    threads_option,
+    tracking_uri_option,
+)
+from gbench.cli.output import emit, table
 
 
 @click.command()
 @click.option("--suite", default="quick", show_default=True, help="Suite of tasks (tasks/suites).")
 @click.option("--model", "models", multiple=True, help="Registered name or FILE.py:Class; repeat.")
-@click.option(
-    "--tracking-uri", help="MLflow store (default: $MLFLOW_TRACKING_URI, else sqlite:///gbench.db)."
-)
+@tracking_uri_option()
 @click.option(
     "--config",
     "config_file",
     type=click.Path(path_type=Path),
     help="JSON/TOML configuration: skip the search and run it on every split.",
 )
-@click.option("--device", default=None, help="cpu or cuda (default: cuda when available).")
-@click.option("--threads", type=int, help="torch threads per job (default: torch's).")
+@device_option
+@threads_option
 @click.option("--force", is_flag=True, help="Rerun work already complete in the store.")
 @sandbox_option
-@format_option
+@format_option()
 def run(
     suite: str,
     models: tuple[str, ...],
     tracking_uri: str | None,
     config_file: Path | None,
-    device: str | None,
+    device: str,
     threads: int | None,
     force: bool,
     sandbox: str,
@@ -43,10 +48,6 @@ def run(
     """Run SUITE's tasks for each model: search, then every split, all tracked in MLflow."""
     from gbench.runner.bench import Benchmark, load_config
 
-    if device is None:
-        import torch
-
-        device = "cuda" if torch.cuda.is_available() else "cpu"
     bench = Benchmark(
         suite,
         list(models or ("mlp", "gcn")),
@@ -91,17 +92,9 @@ def run(
 
 
 @click.command()
-@click.option(
-    "--tracking-uri", help="MLflow store (default: $MLFLOW_TRACKING_URI, else sqlite:///gbench.db)."
-)
+@tracking_uri_option()
 @click.option("--suite", help="Only this suite.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "csv", "json", "parquet"]),
-    default="csv",
-    show_default=True,
-)
+@format_option("table", "csv", "json", "parquet", default="csv")
 @click.option("--out", type=click.Path(path_type=Path), help="Write here (needed for parquet).")
 def results(tracking_uri: str | None, suite: str | None, fmt: str, out: Path | None) -> None:
     """One tidy row per (model, task, split, seed) of finished final runs."""

@@ -9,11 +9,10 @@ from typing import Any
 
 import click
 
-from gbench.cli.output import emit, format_option, table
+from gbench.cli.options import device_option, format_option, threads_option, tracking_uri_option
+from gbench.cli.output import emit, table
 from gbench.errors import GbenchError
 from gbench.submit import LEADERBOARD
-
-threads_option = click.option("--threads", type=int, help="torch threads per job.")
 
 
 def register(group: click.Group) -> None:
@@ -31,19 +30,17 @@ def _score(mean: float | None, std: float | None) -> str:
 @click.command()
 @click.argument("model")
 @click.option("--suite", default="standard", show_default=True, help="The leaderboard suite.")
-@click.option(
-    "--tracking-uri", help="MLflow store (default: $MLFLOW_TRACKING_URI, else sqlite:///gbench.db)."
-)
+@tracking_uri_option()
 @click.option("--out", type=click.Path(path_type=Path), help="Bundle file to write.")
-@click.option("--device", default=None, help="cpu or cuda (default: cuda when available).")
+@device_option
 @threads_option
-@format_option
+@format_option()
 def submit(
     model: str,
     suite: str,
     tracking_uri: str | None,
     out: Path | None,
-    device: str | None,
+    device: str,
     threads: int | None,
     fmt: str,
 ) -> None:
@@ -52,10 +49,6 @@ def submit(
     from gbench.runner.bench import Benchmark
     from gbench.submit import bundle
 
-    if device is None:
-        import torch
-
-        device = "cuda" if torch.cuda.is_available() else "cpu"
     bench = Benchmark(suite, [model], tracking_uri, device=device, threads=threads, log=_stderr)
     bench.run()
     made = bundle.build(model, suite, bench.tracker.uri, bench.env)
@@ -91,9 +84,9 @@ def submit(
     show_default=True,
     help="Where accepted bundles go.",
 )
-@click.option("--device", default="cpu", show_default=True, help="Device of the re-runs.")
+@device_option
 @threads_option
-@format_option
+@format_option()
 def verify(
     path: Path,
     rerun: int,
@@ -153,12 +146,10 @@ def verify(
 @click.option("--model", "models", multiple=True, help="Only these models of the reference.")
 @click.option("--seed-offset", type=int, default=0, show_default=True, help="Shift model seeds.")
 @click.option("--update", is_flag=True, help="Write a new reference instead of comparing.")
-@click.option(
-    "--tracking-uri", help="Keep the runs in this MLflow store (default: a temporary one)."
-)
-@click.option("--device", default="cpu", show_default=True, help="cpu or cuda.")
+@tracking_uri_option("Keep the runs in this MLflow store (default: a temporary one).")
+@device_option
 @threads_option
-@format_option
+@format_option()
 def regress(
     suite: str,
     against: Path | None,

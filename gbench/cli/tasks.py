@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from gbench.cli.output import emit, format_option, table
+from gbench.cli.options import format_option
+from gbench.cli.output import emit, table
 
 
 @click.group()
@@ -16,7 +17,7 @@ def tasks() -> None:
 @tasks.command("list")
 @click.option("--suite", help="Only the tasks of this suite.")
 @click.option("--sweep", help="Only the tasks this sweep (tasks/sweeps/NAME.toml) expands to.")
-@format_option
+@format_option()
 def list_(suite: str | None, sweep: str | None, fmt: str) -> None:
     """Every task with its dataset, splits, metric and budget."""
     from gbench import tasks as t
@@ -61,7 +62,7 @@ def list_(suite: str | None, sweep: str | None, fmt: str) -> None:
 
 @tasks.command()
 @click.argument("name")
-@format_option
+@format_option()
 def show(name: str, fmt: str) -> None:
     """The resolved spec of task NAME (its templates merged, its sweep expanded)."""
     from gbench import tasks as t
@@ -73,7 +74,7 @@ def show(name: str, fmt: str) -> None:
 
 
 @tasks.command()
-@format_option
+@format_option()
 def suites(fmt: str) -> None:
     """The suites and their tasks."""
     from gbench import tasks as t

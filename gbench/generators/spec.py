@@ -40,6 +40,7 @@ class Param:
         what = _describe(kind, self.name, value)
         if isinstance(value, bool):
             raise ValueError(f"{what} is a bool; expected {self.type.__name__}")
+        out: Value
         if self.type is int:
             out = _to_int(value, what)
         elif self.type is float:
@@ -76,7 +77,7 @@ def _to_int(value: object, what: str) -> int:
         except ValueError:
             raise ValueError(f"{what} is not an integer") from None
     if isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
-        return int(value)
+        return int(float(value))
     raise ValueError(f"{what} is not an integer")
 
 
@@ -211,8 +212,9 @@ D = Param(
 
 def check_common(kind: str, params: dict[str, Value]) -> None:
     """Constraints between the shared parameters."""
-    n, deg, classes = params["n"], params["deg"], params["classes"]
+    n, deg, classes = (float(params[k]) for k in ("n", "deg", "classes"))  # numeric by their specs
     if deg > n - 1:
-        raise range_error(kind, "deg", deg, f"0 < deg <= n-1 = {n - 1} for n={n}")
+        bound = f"0 < deg <= n-1 = {int(n) - 1} for n={int(n)}"
+        raise range_error(kind, "deg", params["deg"], bound)
     if classes > n:
-        raise range_error(kind, "classes", classes, f"2 <= classes <= n = {n}")
+        raise range_error(kind, "classes", params["classes"], f"2 <= classes <= n = {int(n)}")

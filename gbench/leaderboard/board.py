@@ -16,7 +16,6 @@ from typing import Any
 from gbench.errors import GbenchError
 from gbench.leaderboard import stats
 from gbench.leaderboard.inputs import SOURCES, Inputs
-from gbench.registry import UnknownNameError
 
 
 def unique(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -177,7 +176,7 @@ def task_dataset(task: str) -> tuple[str, str]:
 
     try:
         card = data.card(load_task(task).dataset)
-    except (GbenchError, UnknownNameError):
+    except GbenchError:
         return "", ""
     return card.name, card.family
 
@@ -188,7 +187,7 @@ def suite_spec(name: str) -> tuple[str, list[str]]:
 
     try:
         s = load_suite(name)
-    except (GbenchError, UnknownNameError):
+    except GbenchError:
         return "", []
     return s.description, list(s.tasks)
 
@@ -210,7 +209,7 @@ def assemble(inputs: Inputs) -> Board:
 def task_board(name: str, by_model: dict[str, list[dict[str, Any]]]) -> TaskBoard:
     entries = [Entry(m, name, rs) for m, rs in sorted(by_model.items())]
     ranks = stats.ranks({e.model: e.mean for e in entries})
-    tie = stats.ties({e.model: e.scores for e in entries})
+    tie = stats.ties({e.model: {u: v for u, v in e.scores.items()} for e in entries})
     for e in entries:
         e.rank, e.tie = ranks[e.model], tie[e.model]
     entries.sort(key=lambda e: (e.rank, stats.TIE_STATUSES.index(e.tie.status), e.model))

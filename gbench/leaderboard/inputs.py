@@ -61,18 +61,18 @@ def from_tracking(uri: str | None) -> Inputs:
 def plugin_meta(model: str) -> dict[str, Any]:
     """The plugin's metadata and search space; a plugin that no longer loads keeps its name."""
     from gbench import models
-    from gbench.registry import UnknownNameError
 
     try:
         info = models.info(model)
-    except (GbenchError, UnknownNameError):
+    except GbenchError:
         return {**META, "name": model}
     return {k: info.get(k, v) for k, v in META.items()}
 
 
 def from_bundles(folder: Path) -> Inputs:
     """Every ``*.json`` in ``folder``: ``{"model": {...}, "results": [row, ...]}``."""
-    rows, metas = [], {}
+    rows: list[dict[str, Any]] = []
+    metas: dict[str, dict[str, Any]] = {}
     for path in sorted(folder.glob("*.json")):
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))

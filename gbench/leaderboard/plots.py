@@ -25,7 +25,7 @@ PALETTE = (
 )  # Okabe-Ito without yellow, then brown: distinguishable with colour-vision deficiency
 MARKERS = "osD^vP*X"
 INK, MUTED, GRID = "#1f2937", "#6b7280", "#e5e7eb"
-RC = {
+RC: dict[Any, Any] = {  # matplotlib types its keys as literals: these are among them
     "svg.fonttype": "none",
     "text.parse_math": False,
     "font.family": "DejaVu Sans",

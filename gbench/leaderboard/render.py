@@ -313,7 +313,7 @@ class Site:
     # -- pages --------------------------------------------------------------------------
     def index(self) -> None:
         b = self.board
-        suites = []
+        suites: list[dict[str, Any]] = []
         for name, s in b.suites.items():
             table = self.ranking(name, f"index.ranking.{slug(name)}")
             suites.append({"suite": s, "page": self.page_of("suite", name), "table": table})
@@ -362,7 +362,7 @@ class Site:
         for i, (rest, members) in enumerate(sorted(groups.items())):
             series: dict[str, list[tuple[float, float, float | None]]] = defaultdict(list)
             for t in members:
-                h = parse_name(t.dataset)[1]["h"]
+                h = float(parse_name(t.dataset)[1]["h"])
                 for e in t.entries:
                     std = None if e.std is None else 100 * e.std
                     series[self.board.label(e.model)].append((h, 100 * e.mean, std))
@@ -488,8 +488,9 @@ class Site:
         points = []
         for st in full:
             times = [self.entry(t, st.model).train_seconds for t in ran]
-            if all(x is not None for x in times):
-                points.append((self.board.label(st.model), sum(times), 100 * st.mean_score))
+            known = [x for x in times if x is not None]
+            if len(known) == len(times):
+                points.append((self.board.label(st.model), sum(known), 100 * st.mean_score))
         if points:
             figures["pareto"] = self.svg(
                 plots.pareto,

@@ -71,5 +71,5 @@ def search(
         return {}, math.nan
     if not complete:
         return None, math.nan
-    best = max(complete, key=lambda t: (t.value, -t.number))
-    return {**defaults(space), **best.params}, float(best.value)
+    best = max(complete, key=lambda t: (t.value or 0.0, -t.number))  # complete: value is set
+    return {**defaults(space), **best.params}, float(best.value or 0.0)

@@ -44,7 +44,8 @@ class Tracker:
         """Runs of ``kind`` whose tags equal ``match`` (Result fields or run keys), all pages."""
         tags = {record.KIND: kind, **match} if kind else match
         flt = " and ".join(f"tags.`{record.tag(record.key(k))}` = '{v}'" for k, v in tags.items())
-        runs, token = [], None
+        runs: list[Any] = []
+        token = None
         while True:
             page = self.client.search_runs(
                 [self.experiment_id], filter_string=flt, max_results=1000, page_token=token

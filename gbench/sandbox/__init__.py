@@ -103,7 +103,7 @@ def choose(wanted: str) -> Support:
     if wanted == "none":
         return Support("none", "the sandbox was turned off (--sandbox none)")
     best = support()
-    if wanted != "auto" and LEVELS.index(best.level) > LEVELS.index(wanted):  # type: ignore[arg-type]  # wanted is a level here
+    if wanted != "auto" and LEVELS.index(best.level) > LEVELS.index(wanted):
         raise GbenchError(f"--sandbox {wanted} is not available here: {best.missing}")
     return best if wanted == "auto" else Support(wanted, best.missing)  # type: ignore[arg-type]  # checked above
 

@@ -94,7 +94,7 @@ def compare(old: dict[str, Any], new: dict[str, Any] | None) -> dict[str, Any]:
         "new_mean": new_mean,
         "new_std": new_std,
         "new_n": len(scores),
-        "delta": None if new_mean is None else new_mean - ref_mean,
+        "delta": None if new_mean is None or ref_mean is None else new_mean - ref_mean,
         "p": None if math.isnan(p) else p,
         "config": "-" if not new else "same" if new["config"] == old["config"] else "changed",
         "result": "FAIL" if regressed(old["scores"], scores) else "PASS",

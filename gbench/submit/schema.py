@@ -33,7 +33,7 @@ class Strict(BaseModel):
 class Row(Result):
     """One result row of the bundle: a Result whose source a bundle may claim."""
 
-    source: BundleSource  # type: ignore[assignment]  # narrows Result.source for bundles
+    source: BundleSource  # narrows Result.source for bundles
 
 
 class SuiteRef(Strict):

@@ -238,7 +238,7 @@ def unavailable(target: str) -> str | None:
 
     try:
         models.get(target)
-    except (GbenchError, UnknownNameError) as err:
+    except GbenchError as err:
         return str(err)
     return None
 

@@ -1,0 +1,57 @@
+"""The command line as a whole: shared options agree everywhere; errors are one line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import click
+
+from gbench.cli.main import cli
+
+SHARED = ("--tracking-uri", "--device", "--threads", "--format", "--sandbox")
+
+
+def commands(
+    group: click.Group = cli, prefix: str = "gbench"
+) -> Iterator[tuple[str, click.Command]]:
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            yield from commands(command, f"{prefix} {name}")
+        else:
+            yield f"{prefix} {name}", command
+
+
+def test_shared_options_have_one_default_and_one_help_text() -> None:
+    seen: dict[str, set[tuple[object, str, str]]] = {o: set() for o in SHARED}
+    for _, command in commands():
+        for param in command.params:
+            name = next((o for o in param.opts if o in SHARED), None)
+            if name and isinstance(param, click.Option):
+                seen[name].add((param.default, param.help or "", str(param.type)))
+    assert len(seen["--device"]) == 1 and len(seen["--threads"]) == 1
+    assert len(seen["--sandbox"]) == 1
+    assert len({d for d, _, _ in seen["--tracking-uri"]}) == 1  # unset: $MLFLOW_TRACKING_URI
+    helps = {h for _, h, _ in seen["--tracking-uri"]}
+    assert len(helps) == 2  # regress alone defaults to a temporary store, and says so
+    assert len({h for _, h, _ in seen["--format"]}) == 1
+
+
+def test_every_listing_command_takes_format_json() -> None:
+    listing = [n for n, c in commands() if n.endswith((" list", " show", " suites"))]
+    assert listing
+    for name, command in commands():
+        if name in listing or name in ("gbench results", "gbench run"):
+            fmt = next(p for p in command.params if "--format" in p.opts)
+            assert "json" in fmt.type.choices, name  # type: ignore[attr-defined]
+
+
+def test_an_unknown_name_is_one_line_and_status_two() -> None:
+    for args in (["models", "show", "no-such-model"], ["tasks", "show", "no-such-task"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "gbench", *args], capture_output=True, text=True
+        )
+        assert done.returncode == 2, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in done.stderr
