@@ -15,10 +15,26 @@ SHARED = Path(
 )
 
 
+STRICT = os.environ.get("GBENCH_REQUIRE_ALL") == "1"
+"""Set by .ci/run and the CI workflow: a test that needs real data, a browser, DGL, Ray,
+PostgreSQL or a sandbox and cannot have it fails instead of skipping."""
+
+
+def need(available: bool, what: str) -> None:
+    """Skip the calling test when ``what`` is missing, or fail under GBENCH_REQUIRE_ALL=1."""
+    if available:
+        return
+    if STRICT:
+        pytest.fail(f"{what}; GBENCH_REQUIRE_ALL=1 turns this skip into a failure")
+    pytest.skip(what)
+
+
 @pytest.fixture(scope="session")
 def shared_datasets() -> Path:
-    if not (SHARED / "README.md").is_file():
-        pytest.skip(f"real dataset files not found at {SHARED} (set GBENCH_SHARED_DATASETS)")
+    need(
+        (SHARED / "README.md").is_file(),
+        f"real dataset files not found at {SHARED} (set GBENCH_SHARED_DATASETS)",
+    )
     return SHARED
 
 

@@ -26,6 +26,7 @@ from gbench.leaderboard.inputs import from_bundles
 from gbench.leaderboard.plots import pareto_front
 from gbench.leaderboard.render import write
 from gbench.runner.bench import Benchmark
+from tests.conftest import need
 
 CHROMIUM = Path("/usr/bin/chromium")
 HOSTILE = "<script>alert(1)</script>"
@@ -393,12 +394,9 @@ def test_serve_prints_url_and_serves(site: Path) -> None:
 # -- in a real browser ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not CHROMIUM.is_file():
-        pytest.skip(f"{CHROMIUM} is absent (run .ci/install-browser)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed (pip install -e '.[test]')")
+    need(CHROMIUM.is_file(), f"{CHROMIUM} is absent (run .ci/install-browser)")
+    from playwright.sync_api import sync_playwright  # a test dependency: never skipped
+
     args = [
         "--headless",
         "--no-sandbox",
@@ -478,3 +476,20 @@ def test_in_chromium_sort_filter_follow_links(browser: object, site: Path, tmp_p
     page.screenshot(path=str(shots / "suite-mini.png"), full_page=True)
     assert problems == []
     page.close()
+
+
+def test_the_footer_links_only_to_the_address_in_the_package_metadata(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.metadata as md
+
+    from gbench.leaderboard.render import project_url
+
+    assert project_url() == ""  # pyproject.toml names no project address: no link at all
+
+    class Meta:
+        def get_all(self, key: str) -> list[str]:
+            return ["Repository, https://git.example.org/gbench", "Bugs, javascript:alert(1)"]
+
+    monkeypatch.setattr(md, "metadata", lambda name: Meta())
+    assert project_url() == "https://git.example.org/gbench"

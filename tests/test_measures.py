@@ -17,6 +17,7 @@ import torch
 from torch_geometric.utils import homophily as pyg_homophily
 
 from gbench import measures as M
+from tests.conftest import need
 
 SHARED = Path(
     os.environ.get(
@@ -64,8 +65,7 @@ def _random_graph(rng: np.random.Generator, n: int, num_edges: int) -> np.ndarra
 
 def _load_npz(relative: str) -> tuple[np.ndarray, np.ndarray]:
     path = SHARED / relative
-    if not path.is_file():
-        pytest.skip(f"{path} not available")
+    need(path.is_file(), f"{path} not available")
     with np.load(path) as data:  # read-only
         return data["edges"].T.astype(np.int64), data["node_labels"].astype(np.int64)
 
@@ -77,8 +77,7 @@ def _no_download(*args, **kwargs):
 @pytest.fixture(scope="module")
 def cora(tmp_path_factory) -> tuple[np.ndarray, np.ndarray]:
     """PyG Planetoid Cora, processed from a copy of the shared raw files (never downloads)."""
-    if not (SHARED / "Cora" / "raw").is_dir():
-        pytest.skip(f"shared datasets not found at {SHARED}")
+    need((SHARED / "Cora" / "raw").is_dir(), f"shared datasets not found at {SHARED}")
     from torch_geometric.datasets import Planetoid
 
     root = tmp_path_factory.mktemp("planetoid")

@@ -196,8 +196,8 @@ def test_dgl_plugin_fails_with_one_line_when_dgl_is_missing(tmp_path: Path) -> N
     assert "dgl" in msg and "install" in msg and "\n" not in msg
 
 
+@pytest.mark.dgl  # DGL 2.1 needs torch <= 2.2.1: runs in an environment with DGL (-m dgl)
 def test_dgl_plugin_receives_a_dglgraph(tmp_path: Path) -> None:
-    dgl = pytest.importorskip("dgl", exc_type=ImportError)
     source = GOOD.replace("    space =", '    backend = "dgl"\n    space =').replace(
         "return torch.nn.Linear(info.num_features, info.num_classes)",
         "return Net(info)",
@@ -207,11 +207,14 @@ def test_dgl_plugin_receives_a_dglgraph(tmp_path: Path) -> None:
                 super().__init__()
                 self.lin = torch.nn.Linear(info.num_features, info.num_classes)
             def forward(self, g):
+                import dgl
+                if not isinstance(g, dgl.DGLGraph):
+                    raise TypeError(f"got {type(g).__name__}, not a DGLGraph")
                 return self.lin(g.ndata["feat"])
     """)
     cls = models.get(f"{write(tmp_path, source)}:Good")
     result = run(cls(), secret_graph(), {"lr": 0.01}, Budget(3, 3, 10))
-    assert result.predictions.shape == (40, HIDDEN + 4) and dgl is not None
+    assert result.predictions.shape == (40, HIDDEN + 4)
 
 
 def test_example_plugin_is_valid() -> None:

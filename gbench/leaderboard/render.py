@@ -211,7 +211,11 @@ class Site:
             self.files[f"{stem}.csv"] = table.csv().encode()
             self.files[f"{stem}.json"] = table.json().encode()
         html = self.env.get_template(template).render(
-            root="../" * path.count("/"), title=title, filters=self.filters, **context
+            root="../" * path.count("/"),
+            title=title,
+            filters=self.filters,
+            project_url=project_url(),
+            **context,
         )
         self.files[path] = html.encode()
 
@@ -706,6 +710,20 @@ class Site:
             nominal=nominal,
             table=table,
         )
+
+
+def project_url() -> str:
+    """gbench's own address from its package metadata (``[project.urls]``), or none: the
+    footer links only to a page that exists."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        urls = metadata("gbench").get_all("Project-URL") or []
+    except PackageNotFoundError:
+        return ""
+    found = dict(u.split(", ", 1) for u in urls if ", " in u)
+    url = found.get("Repository") or found.get("Homepage") or ""
+    return safe_url(url) or ""
 
 
 def space_rows(space: dict[str, Any]) -> list[dict[str, Any]]:
