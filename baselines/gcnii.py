@@ -11,8 +11,8 @@ with self-loops (gbench's ``spmm`` on the cached CSR). A linear layer reads out 
 dropout precedes every layer. This is the authors' ``GCNII`` (not the ``variant``); their
 weight initialisation ``U(-1/sqrt(d), 1/sqrt(d))`` is kept. Defaults follow the authors'
 semi-supervised Cora setting (hidden 64, alpha 0.1, lambda 0.5, dropout 0.6, lr 0.01) but with
-8 layers rather than 64 (their depth for Chameleon), which keeps a CPU run to seconds; the
-space reaches 64.
+8 layers rather than 64 (their depth for Chameleon), which keeps a CPU run short (one
+propagation per layer); the space reaches 64.
 
 The authors decay the convolution weights (0.01) more than the dense ones (5e-4); gbench's
 trainer applies one weight decay to every parameter.

@@ -24,10 +24,10 @@ Conventions shared by all functions:
 * A measure that is undefined for the input (no labelled edge, a single class, ...) is
   returned as ``nan`` rather than raising.
 
-Dedupe needs one sort of the ``E`` pair keys (``O(E log E)``, well under a second for 1e7
-edges); every other step is ``O(E + n)`` except the triangle counting of
-:func:`average_clustering`, which costs ``sum_v sum_{u in N(v)} min(d(u), sqrt(2E))`` (about
-``E * average degree``) and can be restricted to a seeded node sample.
+Dedupe needs one sort of the ``E`` pair keys (``O(E log E)``); every other step is
+``O(E + n)`` except the triangle counting of :func:`average_clustering`, which costs
+``sum_v sum_{u in N(v)} min(d(u), sqrt(2E))`` (about ``E * average degree``) and can be
+restricted to a seeded node sample.
 """
 
 from __future__ import annotations
@@ -142,8 +142,8 @@ def _simple_undirected(src: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.nda
     """Reduce a directed edge list to the simple undirected graph on the same nodes.
 
     Returns ``(u, v)`` with ``u < v``, one entry per unordered pair, self-loops dropped,
-    sorted by ``(u, v)``. One in-place sort of int64 keys ``u * n + v``; ``np.unique`` is
-    avoided because it is an order of magnitude slower on 1e7 keys.
+    sorted by ``(u, v)``. One in-place sort of int64 keys ``u * n + v`` and a neighbour
+    comparison; ``np.unique`` is avoided (hash-based in numpy >= 2.3, slower on large keys).
     """
     u = np.minimum(src, dst)
     v = np.maximum(src, dst)
@@ -164,8 +164,8 @@ def _simple_undirected(src: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.nda
 def _csr_from_pairs(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
     """Binary CSR matrix (int32 data) with ones at the distinct ``(rows[i], cols[i])``.
 
-    Built from one sort of int64 keys, which is several times faster than scipy's COO to
-    CSR conversion on 1e7 entries. Pairs must be distinct.
+    Built from one sort of int64 keys rather than scipy's COO to CSR conversion (which also
+    sums duplicates). Pairs must be distinct.
     """
     num_rows, num_cols = shape
     key = rows * np.int64(num_cols) + cols

@@ -12,15 +12,13 @@ What the engine does beyond ``torch.sparse.mm(graph.adj(...), x)``, and why:
   copy and a third of the index bytes every product streams. cuSPARSE takes int32 too.
 * **A cached transpose for the backward pass.** The gradient of ``A x`` is ``A^T g``.
   ``torch.sparse.mm`` builds ``A^T`` again (a CSC -> CSR sort) on every backward call; the
-  engine builds it once per adjacency and reuses it: a forward+backward pass of ``A_rw x``
-  on a 10^5-node, 10^6-edge graph took 0.23 s instead of 0.49 s here (one thread). The
-  backward is itself a call of the same autograd function, so double backward works too.
+  engine builds it once per adjacency and reuses it. The backward is itself a call of the
+  same autograd function, so double backward works too.
 * **Per-edge weights without rebuilding.** ``weighted_spmm`` reuses the cached structure with
   new values each step; its backward is ``W^T g`` on the cached transpose (values permuted by a
   cached edge permutation) for the features, and a sampled dense-dense product
   (``torch.sparse.sampled_addmm``, SDDMM) for the weights, which never materialises the
-  ``[edges, f]`` per-edge products: forward+backward 0.45 s on that graph, where the
-  previous per-edge gather/index_add backward alone took 2.2 s.
+  ``[edges, f]`` per-edge products (a per-edge gather/index_add backward would).
 * **Node reordering** (``order="rcm"``, opt-in). SpMM on CPU is bound by gathering the rows of
   ``x`` named by the column indices, i.e. by cache misses. Reverse Cuthill-McKee
   (``scipy.sparse.csgraph``) relabels nodes so neighbours get nearby ids, which turns part of
@@ -29,16 +27,15 @@ What the engine does beyond ``torch.sparse.mm(graph.adj(...), x)``, and why:
   back once on exit, so callers see the graph's own node order. For a whole model,
   ``reordered(graph)`` returns a relabelled graph (no per-call permutation at all) plus the
   permutation that maps results back. On random graphs (CSBM) RCM finds little locality (there
-  is little to find): a 10-20% gain on one propagation, measured by ``perf/propagation.py``.
+  is little to find); ``perf/propagation.py`` times both orders (``engine+rcm``,
+  ``engine/reord``).
 * **Huge pages for large CPU operands.** With 4 KiB pages the random row gathers from a
   feature matrix larger than a few MiB miss the TLB as well as the caches. Products whose
   operands exceed ``HUGE_PAGES_MIN_BYTES`` write their result into anonymous memory advised
   to use 2 MiB transparent huge pages, and copy ``x`` there first unless it already is (the
-  previous step's result). On a 10^6-node, 10^7-edge graph with 64 features this took one
-  propagation from 1.34 s to 0.76 s here (one thread, copy included) and 10 APPNP steps from
-  10.4 s to 5.1 s (two threads); at 10^5 nodes (25 MB of features) it is about neutral for
-  one product and 10-20% faster over several. Buffers are mmap'ed outside torch's allocator
-  (memory profilers do not see them) and are not resizable. Only where the kernel grants huge
+  previous step's result); ``perf/propagation.py`` times the engine with and without them
+  (``engine`` vs ``engine-4k``). Buffers are mmap'ed outside torch's allocator (memory
+  profilers do not see them) and are not resizable. Only where the kernel grants huge
   pages on ``madvise`` (``/sys/kernel/mm/transparent_hugepage/enabled`` = madvise, the usual
   default); ``GBENCH_HUGEPAGES=0`` turns it off.
 * **Fused PPR / label-propagation updates**: ``alpha * x`` is computed once and each step is
@@ -210,7 +207,7 @@ class _Csr:
         if twin is None:
             shape = (int(adj.shape[0]), int(adj.shape[1]))
             twin = cls(adj.crow_indices(), adj.col_indices(), adj.values().detach(), shape)
-            adj._gbench_csr = twin  # type: ignore[attr-defined]
+            adj._gbench_csr = twin  # type: ignore[attr-defined]  # our twin, kept on the tensor
         return twin
 
     def matrix(self, dtype: torch.dtype) -> Tensor:

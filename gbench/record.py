@@ -143,6 +143,7 @@ EXTRA_METRICS = ("best_epoch", "wall_seconds")  # kept with every run, not resul
 HISTORY_PREFIX = "epoch_"  # per-epoch series: epoch_<name>, step = epoch
 PREDICTIONS = "test_predictions.npy"  # artifact of a final run: scores are recomputable
 CONFIG_ARTIFACT = "config.json"
+SITE_ARTIFACT = "site.json"  # of a parent run: what the leaderboard shows (leaderboard.facts)
 
 
 RUN_KEYS = (KIND, STATUS, ERROR, TRIAL, SEARCH_HASH, SUITE_VERSION, PLUGIN_FILE)

@@ -48,7 +48,11 @@ def test_every_listing_command_takes_format_json() -> None:
 
 
 def test_an_unknown_name_is_one_line_and_status_two() -> None:
-    for args in (["models", "show", "no-such-model"], ["tasks", "show", "no-such-task"]):
+    for args in (
+        ["models", "show", "no-such-model"],
+        ["tasks", "show", "no-such-task"],
+        ["data", "show", "no-such-dataset"],
+    ):
         done = subprocess.run(
             [sys.executable, "-m", "gbench", *args], capture_output=True, text=True
         )

@@ -164,12 +164,21 @@ def test_import_refuses_a_corrupt_source_and_writes_nothing(
 
 
 def test_import_reports_incomplete_datasets(shared_datasets: Path, tmp_path: Path) -> None:
-    imported, incomplete = data.import_folder(shared_datasets, tmp_path / "root")
-    assert {"cora", "texas", "minesweeper", "reed98"} <= set(imported)
-    assert incomplete["pubmed"] == ["PubMed/raw/ind.pubmed.allx"]
+    # An incomplete folder made here (offline, PubMed lacks ind.pubmed.allx; CI downloads
+    # complete datasets): Cora without one of its files, beside a complete Texas.
+    src = tmp_path / "src"
+    copy_dataset(shared_datasets, "texas", src)
+    cora = copy_dataset(shared_datasets, "cora", src)
+    missing = next(f.path for f in cora.files if f.path.endswith("allx"))
+    (src / missing).unlink()
+    imported, incomplete = data.import_folder(src, tmp_path / "root")
+    assert imported == ["texas"] and incomplete == {"cora": [missing]}
+    assert (tmp_path / "root" / cora.files[0].path).is_file()  # what is there is copied
     with pytest.raises(DataFileError) as err:
-        data.load("pubmed", root=tmp_path / "root")
-    assert "ind.pubmed.allx" in str(err.value)
+        data.load("cora", root=tmp_path / "root")
+    assert missing in str(err.value)
+    imported, _ = data.import_folder(shared_datasets, tmp_path / "all")
+    assert {"cora", "texas", "minesweeper", "reed98"} <= set(imported)
 
 
 # -- loaders of datasets absent offline, on small files of the same format ----------

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 from torch_geometric.data import Data
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
+import gbench.propagation
 from gbench.graph import Graph, Split
 
 
@@ -128,3 +133,27 @@ def test_to_device_copies_and_resets_cache() -> None:
 def test_mask_and_split_views() -> None:
     g = small_graph()
     assert g.mask("train").sum() == 10 and g.mask("test")[25]
+
+
+def test_graph_and_propagation_form_no_import_circle() -> None:
+    """The graph owns its caches (``adj``, ``built_adjacency``, ``cached``); propagation uses
+    them and nothing private, and importing the graph does not import propagation."""
+    code = "import sys, gbench.graph; assert 'gbench.propagation' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert "_adj_cache" not in Path(gbench.propagation.__file__).read_text()
+
+
+def test_derived_data_is_built_once_and_shared_by_training_views() -> None:
+    g = small_graph()
+    calls: list[int] = []
+
+    def build() -> object:
+        calls.append(1)
+        return object()
+
+    first = g.cached("k", build)
+    assert (
+        g.training_view().cached("k", object) is first
+        and g.with_split(0).cached("k", object) is first
+    )
+    assert calls == [1] and g.to("cpu").cached("k", object) is not first

@@ -58,11 +58,12 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         text=True,
         check=True,
     ).stdout.strip()
-    (Path(site) / "_gbench_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
         check=True,
     )
+    # only now: pip would otherwise take this environment's gbench for the one to install
+    (Path(site) / "_gbench_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     return env
 
 
@@ -109,7 +110,7 @@ def test_installed_wheel_runs_the_main_commands(
         assert done.returncode == 0, f"gbench {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
         return done.stdout
 
-    where = subprocess.run(
+    found = subprocess.run(
         [
             str(venv / "bin" / "python"),
             "-c",
@@ -120,8 +121,9 @@ def test_installed_wheel_runs_the_main_commands(
         env=env,
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout.split()
+    )
+    assert found.returncode == 0, found.stderr
+    where = found.stdout.split()
     assert all(p.startswith(str(venv)) for p in where), where
 
     tasks = json.loads(gbench("tasks", "list", "--format", "json"))

@@ -24,9 +24,9 @@ from gbench.errors import GbenchError
 from gbench.leaderboard import stats
 from gbench.leaderboard.inputs import from_bundles
 from gbench.leaderboard.plots import pareto_front
-from gbench.leaderboard.render import write
+from gbench.leaderboard.render import Site, write
+from gbench.leaderboard.render import build as render
 from gbench.runner.bench import Benchmark
-from tests.conftest import need
 
 CHROMIUM = Path("/usr/bin/chromium")
 HOSTILE = "<script>alert(1)</script>"
@@ -63,7 +63,7 @@ def write_tasks(root: Path) -> Path:
     """A three-task CSBM sweep (h = 0.2, 0.5, 0.8) as the suite ``mini``."""
     (root / "suites").mkdir(parents=True)
     for h in HS:
-        dataset = f"csbm:n=150,deg=5,h={h},classes=3,dim=8,snr=1.5,seed=0"
+        dataset = csbm(h)
         (root / f"mini-h{h}.toml").write_text(TASK.format(name=f"mini-h{h}", dataset=dataset))
     tasks = ", ".join(f'"mini-h{h}"' for h in HS)
     (root / "suites" / "mini.toml").write_text(
@@ -106,6 +106,35 @@ def bundle(name: str, source: str, base: float, paper: str, family: str = "gnn")
         "space": {"lr": {"type": "log-float", "low": 0.001, "high": 0.1, "default": 0.01}},
     }
     return {"model": meta, "results": results}
+
+
+def csbm(h: str) -> str:
+    return f"csbm:n=150,deg=5,h={h},classes=3,dim=8,snr=1.5,seed=0"
+
+
+def described(b: dict, datasets: dict[str, dict], on: list[str]) -> None:
+    """Give bundle ``b`` the suite, task and dataset facts `gbench submit` writes: task i of
+    the mini suite is on dataset ``on[i]`` (no dataset past the list's end)."""
+    b["suite"] = {"name": "mini", "version": 1, "description": "A described suite."}
+    b["tasks"] = [
+        {"name": f"mini-h{h}", "version": 1, "metric": "accuracy", "dataset": dataset}
+        for h, dataset in zip(HS, on + [""] * len(HS), strict=False)
+    ]
+    b["datasets"] = datasets
+
+
+def build_from(tmp_path: Path, *bundles: dict) -> Path:
+    """The site of ``bundles`` alone, built in this process."""
+    subs, out = tmp_path / "subs", tmp_path / "site"
+    subs.mkdir()
+    for i, b in enumerate(bundles):
+        (subs / f"{i}.json").write_text(json.dumps(b))
+    render(from_bundles(subs), out)
+    return out
+
+
+def dataset_page(site: Path, name: str) -> Path:
+    return site / Site.page_of("dataset", name)
 
 
 @pytest.fixture(scope="module")
@@ -231,7 +260,7 @@ def test_bundle_errors_name_file_and_row(tmp_path: Path) -> None:
     bad = json.loads(json.dumps(good))
     del bad["results"][4]["test_score"]
     (tmp_path / "b.json").write_text(json.dumps(bad))
-    with pytest.raises(GbenchError, match=r"b\.json: results\[4\]: missing test_score"):
+    with pytest.raises(GbenchError, match=r"b\.json: results\[4\]: test_score: field required"):
         from_bundles(tmp_path)
     bad = json.loads(json.dumps(good))
     bad["results"][0]["source"] = "gbench run"  # only the store holds gbench runs
@@ -274,6 +303,10 @@ def test_site_pages_tables_and_downloads(site: Path) -> None:
     for model in ("mlp", "gcn", "hopper"):
         assert (site / "model" / f"{model}.html").is_file()
     assert len(list((site / "dataset").glob("*.html"))) == 3
+    for page in (site / "dataset").glob("*.html"):  # the runner kept card, generator, measures
+        data = page.read_text()
+        assert "Contextual stochastic block model" in data and "Generator parameters" in data
+        assert "edge homophily" in data and "content sha256" in data and "generator h" not in data
     suite = (site / "suite" / "mini.html").read_text()
     assert "Friedman test" in suite and "CD =" in suite and suite.count("<svg") == 4
     # every table downloads: each link points at a file beside the page with the same rows
@@ -316,16 +349,74 @@ def test_hostile_strings_are_escaped(site: Path) -> None:
     assert escaped in (site / "suite" / "mini.html").read_text()  # inside the SVG figures too
 
 
-def test_same_inputs_same_bytes(store: Store, site: Path) -> None:
-    again = store.tmp / "site-again"
+def test_card_and_plugin_strings_are_escaped(tmp_path: Path) -> None:
+    """What a card or a plugin says reaches the pages only escaped, links only if http(s)."""
+    b = bundle("evil", "verified", 0.5, "https://example.org")
+    b["model"] |= {k: HOSTILE for k in ("version", "backend", "licence", "citation")}
+    b["model"] |= {"authors": [HOSTILE], "code": "javascript:alert(3)"}
+    b["model"]["space"] = {HOSTILE: {"type": HOSTILE, "choices": [HOSTILE], "default": HOSTILE}}
+    card = {k: HOSTILE for k in ("title", "family", "task", "metric", "source", "licence")}
+    card |= {"citation": HOSTILE, "notes": HOSTILE, "url": "javascript:alert(4)"}
+    card["splits"] = {"kind": HOSTILE, "count": 1, "protocol": HOSTILE}
+    generated = {"title": HOSTILE, "family": "synthetic", "citation": HOSTILE}
+    generated["generator"] = {"kind": HOSTILE, "params": {HOSTILE: HOSTILE, "h": 0.5}}
+    described(b, {"card": card, "generated": generated}, ["card", "generated", "card"])
+    b["suite"]["description"] = HOSTILE
+    b["tasks"][0] |= {"family": HOSTILE, "description": HOSTILE}
+    site = build_from(tmp_path, b)
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
+    for page in site.rglob("*.html"):
+        html = page.read_text()
+        assert HOSTILE not in html, page
+        assert not re.search(r"(?:href|src)\s*=\s*[\"']?\s*javascript:", html, re.I), page
+    pages = [dataset_page(site, "card"), dataset_page(site, "generated"), site / "model/evil.html"]
+    for page in pages:
+        assert page.read_text().count(escaped) >= 3, page
+    assert "javascript:alert(3)" in (site / "model/evil.html").read_text()  # text, not a link
+    assert escaped in (site / "index.html").read_text()  # the sweep's setting and the filters
+
+
+def test_the_dataset_page_follows_the_declared_family(tmp_path: Path) -> None:
+    """A dataset's page and its place in a homophily sweep come from its card's family and
+    generator parameters, not from a name that looks generated."""
+    b = bundle("m", "verified", 0.5, "https://example.org")
+    generated = {"title": "Generated", "family": "synthetic"}
+    generated["generator"] = {"kind": "csbm", "params": {"h": 0.25, "n": 150}}
+    lookalike = {"title": "Named like a generator", "family": "homophilous"}
+    described(b, {"graph-a": generated, csbm("0.5"): lookalike}, ["graph-a", csbm("0.5")])
+    site = build_from(tmp_path, b)
+    page = dataset_page(site, "graph-a").read_text()
+    assert "Generator parameters" in page and "generator h" in page and "0.250" in page
+    page = dataset_page(site, csbm("0.5")).read_text()
+    assert "Generator parameters" not in page and "generator h" not in page
+    assert "Not measured" in page and "homophilous" in page
+    assert "not recorded" in (site / "task" / f"mini-h{HS[2]}.html").read_text()  # no dataset
+    index = (site / "index.html").read_text()
+    assert index.count('class="plot-figure"') == 1 and "— tasks mini-h0.2</figcaption>" in index
+
+
+def test_same_inputs_same_bytes_without_data_specs_or_plugins(store: Store, site: Path) -> None:
+    """The site reads only its inputs: another process (another string hash seed, so no set
+    order leaks out) with an empty data root, no task specs and the plugins unimportable
+    writes the same bytes as the build that had all of them."""
+    again, bare = store.tmp / "site-again", store.tmp / "bare"
+    for folder in ("data", "tasks"):
+        (bare / folder).mkdir(parents=True)
     args = ["leaderboard", "build", "--tracking-uri", store.uri, "--out", str(again)]
     args += ["--submissions", str(store.submissions)]
-    subprocess.run(  # another process, another string hash seed: no set order leaks out
-        [sys.executable, "-m", "gbench", *args],
-        env={**os.environ, **store.env(), "PYTHONHASHSEED": "12345"},
+    no_plugins = "import sys; sys.modules['gbench.baselines'] = None; import gbench.__main__"
+    subprocess.run(
+        [sys.executable, "-c", no_plugins, *args],
+        env={
+            **os.environ,
+            "GBENCH_DATA_DIR": str(bare / "data"),
+            "GBENCH_TASKS_DIR": str(bare / "tasks"),
+            "PYTHONHASHSEED": "12345",
+        },
         check=True,
         capture_output=True,
     )
+    assert not any((bare / "data").iterdir())
     first = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
     second = {p.relative_to(again): p.read_bytes() for p in again.rglob("*") if p.is_file()}
     assert first.keys() == second.keys()
@@ -394,7 +485,8 @@ def test_serve_prints_url_and_serves(site: Path) -> None:
 # -- in a real browser ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    need(CHROMIUM.is_file(), f"{CHROMIUM} is absent (run .ci/install-browser)")
+    if not CHROMIUM.is_file():
+        pytest.skip(f"{CHROMIUM} is absent (run .ci/install-browser)")
     from playwright.sync_api import sync_playwright  # a test dependency: never skipped
 
     args = [

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import math
-import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import networkx as nx
@@ -16,20 +14,14 @@ import pytest
 import torch
 from torch_geometric.utils import homophily as pyg_homophily
 
+from gbench import data as datasets
 from gbench import measures as M
-from tests.conftest import need
-
-SHARED = Path(
-    os.environ.get(
-        "GBENCH_SHARED_DATASETS",
-        Path(__file__).resolve().parents[1].parent / "shared" / "datasets",
-    )
-)
 
 # Published values, Platonov et al., "Characterizing Graph Datasets for Node Classification:
 # Homophily-Heterophily Dichotomy and Beyond" (NeurIPS 2023, arXiv:2209.06177), table of
 # real-dataset characteristics, columns h_edge / h_adj / LI, rounded to two decimals. For
-# "actor" we use the authors' own actor.npz (PyG's Actor gives the same rounded values).
+# "actor" we load gbench's Actor (the geom-gcn files PyG reads, which `gbench data download`
+# fetches); the authors' own actor.npz, which stores each edge once, gives the same values.
 PUBLISHED = {
     "cora": {"edge": 0.81, "adjusted": 0.77, "li": 0.59},
     "actor": {"edge": 0.22, "adjusted": 0.00, "li": 0.00},
@@ -63,25 +55,20 @@ def _random_graph(rng: np.random.Generator, n: int, num_edges: int) -> np.ndarra
     return np.concatenate([extra, cover], axis=1)
 
 
-def _load_npz(relative: str) -> tuple[np.ndarray, np.ndarray]:
-    path = SHARED / relative
-    need(path.is_file(), f"{path} not available")
-    with np.load(path) as data:  # read-only
-        return data["edges"].T.astype(np.int64), data["node_labels"].astype(np.int64)
-
-
 def _no_download(*args, **kwargs):
     raise RuntimeError("tests must not download anything")
 
 
 @pytest.fixture(scope="module")
-def cora(tmp_path_factory) -> tuple[np.ndarray, np.ndarray]:
-    """PyG Planetoid Cora, processed from a copy of the shared raw files (never downloads)."""
-    need((SHARED / "Cora" / "raw").is_dir(), f"shared datasets not found at {SHARED}")
+def cora(
+    shared_datasets: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[np.ndarray, np.ndarray]:
+    """PyG Planetoid Cora, processed from a copy of the shared raw files (never downloads);
+    through ``shared_datasets`` every test using it is marked ``requires_data``."""
     from torch_geometric.datasets import Planetoid
 
     root = tmp_path_factory.mktemp("planetoid")
-    shutil.copytree(SHARED / "Cora", root / "Cora")
+    shutil.copytree(shared_datasets / "Cora" / "raw", root / "Cora" / "raw")
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(Planetoid, "download", _no_download)
         data = Planetoid(root=str(root), name="Cora")[0]
@@ -331,8 +318,9 @@ def test_published_values_cora(cora):
     assert abs(M.label_informativeness(ei, y) - published["li"]) <= ROUNDING
 
 
-def test_published_values_actor():
-    ei, y = _load_npz("platonov_npz_versions/actor.npz")  # edges stored once per pair
+def test_published_values_actor(data_root: Path) -> None:
+    g = datasets.load("actor", root=data_root)
+    ei, y = g.edge_index.numpy(), g.y.numpy()
     published = PUBLISHED["actor"]
     assert abs(M.edge_homophily(ei, y) - published["edge"]) <= ROUNDING
     assert abs(M.adjusted_homophily(ei, y) - published["adjusted"]) <= ROUNDING
@@ -415,12 +403,12 @@ def test_module_does_not_import_torch():
 
 
 def test_scales_to_millions_of_edges():
+    """Above 100k nodes clustering is estimated on a fixed-size sample: the behaviour that
+    keeps the summary linear in the edges (its speed is perf/'s business, not a test's)."""
     rng = np.random.default_rng(10)
     n, num_edges = 200_000, 2_000_000
     ei = rng.integers(0, n, size=(2, num_edges))
     y = rng.integers(-1, 5, size=n)
-    start = time.perf_counter()
     s = M.summary(ei, y)
-    elapsed = time.perf_counter() - start
-    assert s["clustering_sample_size"] == M.CLUSTERING_SAMPLE_SIZE
-    assert elapsed < 20, f"summary took {elapsed:.1f} s on 2e6 edges"
+    assert s["clustering_sample_size"] == M.CLUSTERING_SAMPLE_SIZE < n
+    assert 0.0 <= s["average_clustering"] <= 1.0

@@ -110,3 +110,28 @@ def test_a_stale_reference_names_the_fix(tmp_path: Path, monkeypatch: pytest.Mon
     assert result.exit_code != 0
     assert "tasks changed: tiny-hom" in str(result.exception)
     assert "gbench regress --suite mini --update" in str(result.exception)
+
+
+def test_without_a_tracking_uri_nothing_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The re-runs go to a temporary store that is deleted afterwards: not ./gbench.db, not
+    $MLFLOW_TRACKING_URI (which ``gbench run`` would use), not a leftover temporary folder."""
+    import tempfile
+
+    tasks = write_tasks(tmp_path / "tasks", {"tiny-hom": {**TASK, "trials": 1}}, ["tiny-hom"])
+    monkeypatch.setenv("GBENCH_TASKS_DIR", str(tasks))
+    work, scratch = tmp_path / "work", tmp_path / "scratch"
+    work.mkdir()
+    scratch.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'env.db'}")
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    ref = tmp_path / "reference.json"
+    args = ["regress", "--suite", "mini", "--against", str(ref), "--model", "mlp"]
+    made = CliRunner().invoke(cli, [*args, "--update", "--threads", "1"])
+    assert made.exit_code == 0, made.output
+    assert [len(r["scores"]) for r in json.loads(ref.read_text())["results"]] == [3]
+    assert list(work.iterdir()) == []  # no gbench.db, no mlruns/
+    assert not (tmp_path / "env.db").exists()
+    assert list(scratch.iterdir()) == []  # the temporary store went with its folder

@@ -3,8 +3,11 @@ and a real ``mlflow server``), resumption, and misbehaving plugins."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -112,6 +115,19 @@ def test_quick_suite_with_two_baselines_into_sqlite(data_root: Path, tmp_path: P
     parent = client.get_run(texas[0]["parent_run_id"])
     assert parent.data.tags["gbench.kind"] == "parent" and parent.info.status == "FINISHED"
 
+    # Every recorded test score is the metric of the saved predictions against the labels the
+    # job never saw, recomputed here independently of the runner.
+    graph = data.load("texas", root=data_root)
+    for r in texas:
+        saved = Path(client.download_artifacts(r["run_id"], "test_predictions.npy", tmp_path))
+        predictions = np.load(saved)
+        g = graph.with_split(r["split"])
+        labels = g.y[g.test_idx].numpy()
+        assert predictions.shape == (len(labels), graph.num_classes)
+        accuracy = float((predictions.argmax(1) == labels).mean())
+        assert r["test_score"] == pytest.approx(accuracy, abs=1e-6)  # scored in float32
+        assert r["sandbox"] in ("bwrap", "landlock+netns", "none") and r["label_inputs"] == "train"
+
 
 @pytest.fixture
 def mlflow_server(tmp_path: Path) -> Iterator[str]:
@@ -175,68 +191,99 @@ def test_run_against_a_real_mlflow_server(mini: Path, mlflow_server: str) -> Non
     assert {r["model"] for r in table} == {"mlp", "gcn"}
 
 
-def test_interrupted_run_resumes_without_redoing_work(mini: Path, tmp_path: Path) -> None:
+def test_a_run_killed_mid_trial_resumes_without_redoing_work(mini: Path, tmp_path: Path) -> None:
+    """``gbench run`` as a real child process, SIGKILLed while the second task's second
+    search trial trains; the rerun runs only what was left, from where the search stopped."""
+    from mlflow.tracking import MlflowClient
+
     uri = f"sqlite:///{tmp_path / 'resume.db'}"
-    calls: list[str] = []
-    real = Benchmark._execute
-
-    def interrupted(self, job, *args):
-        if len(calls) == 5:  # mid-way through the second task's search
-            raise KeyboardInterrupt
-        calls.append(job.kind)
-        return real(self, job, *args)
-
-    Benchmark._execute = interrupted  # type: ignore[method-assign]
+    stall = tmp_path / "stall"
+    stall.mkdir()
+    command = [sys.executable, "-m", "gbench", "run", "--suite", "mini", "--model"]
+    command += [f"{PLUGINS}:StallOnce", "--tracking-uri", uri, "--threads", "1"]
+    command += ["--sandbox", "none"]  # the plugin reports through files outside any sandbox
+    env = {**os.environ, "GBENCH_TEST_STALL": str(stall)}
+    log = tmp_path / "first.log"
+    with log.open("wb") as err:
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=err)
     try:
-        with pytest.raises(KeyboardInterrupt):
-            Benchmark("mini", ["mlp"], uri, threads=1, log=lambda m: None, progress=False).run()
+        deadline = time.monotonic() + 600
+        while not (stall / "stalled").exists():
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "the run never reached the stalled trial"
+            time.sleep(0.2)
+        os.kill(proc.pid, signal.SIGKILL)  # no handler runs: as a lost machine or OOM kill
+        proc.wait(timeout=60)
     finally:
-        Benchmark._execute = real  # type: ignore[method-assign]
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if (stall / "stalled").exists():  # the job, orphaned mid-trial
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int((stall / "stalled").read_text()), signal.SIGKILL)
+    jobs_before = (stall / "jobs").read_text().splitlines()
+    het = [j for j in jobs_before if "h=0.3" in j]
+    assert len(jobs_before) == 6 and len(het) == 2  # 2 trials + 2 splits, then 2 trials
+
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name("gbench").experiment_id
+    parent = client.search_runs([experiment], "tags.`gbench.kind` = 'parent'")[0]
+    assert parent.info.status == "RUNNING"  # left so by the killed process
     first = {r["run_id"] for r in rows(uri)}
     assert len(first) == 2  # the first task's two final splits were finished
 
-    counted: list[str] = []
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    new_jobs = (stall / "jobs").read_text().splitlines()[len(jobs_before) :]
+    # only the second task: its interrupted trial (the same configuration the seeded search
+    # proposed before: it resumed from the recorded trial 0, which was not rerun), 2 splits
+    assert len(new_jobs) == 3 and all("h=0.3" in j for j in new_jobs), new_jobs
+    assert new_jobs[0] == het[1]
 
-    def counting(self, job, *args):
-        counted.append(job.kind)
-        return real(self, job, *args)
-
-    Benchmark._execute = counting  # type: ignore[method-assign]
-    try:
-        summaries = Benchmark(
-            "mini", ["mlp"], uri, threads=1, log=lambda m: None, progress=False
-        ).run()
-    finally:
-        Benchmark._execute = real  # type: ignore[method-assign]
-    # 2 tasks x (2 trials + 2 splits) = 8 jobs; 5 were done before the interruption
-    assert counted == ["trial", "final", "final"]
     final = rows(uri)
     assert len(final) == 4 and all(r["runs"] == 1 for r in final)
     assert first <= {r["run_id"] for r in final}
-    assert [s.n for s in summaries] == [2, 2]
+    assert {r["trials"] for r in final} == {2}  # each search counted once, with its 2 trials
+    every = client.search_runs([experiment], "")
+    trials = [r for r in every if r.data.tags["gbench.kind"] == "trial"]
+    assert sorted((r.data.tags["gbench.task"], r.data.tags["gbench.trial"]) for r in trials) == [
+        ("mini-het", "0"),
+        ("mini-het", "1"),
+        ("mini-hom", "0"),
+        ("mini-hom", "1"),
+    ]
+    assert client.get_run(parent.info.run_id).info.status == "FINISHED"
+    assert [r.info.run_name for r in every if r.info.status == "RUNNING"] == []
 
 
 def test_misbehaving_plugins_are_recorded_and_the_rest_completes(
     mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("gbench.runner.isolate.START_GRACE_SECONDS", 3.0)
+    # Nothing here must finish within a wall-clock bound: the trainer's own budget stop is
+    # checked in the recorded epochs and status (SlowEpochs), and the one job stopped by the
+    # runner's deadline (Sleepy) never finishes at all.
     specs = {
         "solo": {
             "dataset": "csbm:n=300,deg=6,h=0.8,classes=3,dim=8,snr=1.5,seed=0",
             "splits": [0],
             "trials": 1,
-            "seconds": 2,
+            "seconds": 1,
         }
     }
     monkeypatch.setenv("GBENCH_TASKS_DIR", str(write_tasks(tmp_path / "solo", specs, ["solo"])))
     uri = f"sqlite:///{tmp_path / 'bad.db'}"
-    bad = [f"{PLUGINS}:{c}" for c in ("Crash", "NaN", "TooBig", "Sleepy")]
+    bad = [f"{PLUGINS}:{c}" for c in ("Crash", "NaN", "TooBig", "TooBigFit")]
+    slow = f"{PLUGINS}:SlowEpochs"
     summaries = Benchmark(
-        "mini", [*bad, "mlp"], uri, threads=1, log=lambda m: None, progress=False
+        "mini", [*bad, slow, "mlp"], uri, threads=1, log=lambda m: None, progress=False
+    ).run()
+    monkeypatch.setattr("gbench.runner.isolate.START_GRACE_SECONDS", 2.0)  # Sleepy: 1 s + 2 s
+    summaries += Benchmark(
+        "mini", [f"{PLUGINS}:Sleepy"], uri, threads=1, log=lambda m: None, progress=False
     ).run()
     by_model = {s.model: s for s in summaries}
-    assert by_model["mlp"].n == 1
-    for model in bad:
+    assert by_model["mlp"].n == 1 and by_model[slow].n == 1
+    for model in [*bad, f"{PLUGINS}:Sleepy"]:
         assert by_model[model].n == 0 and by_model[model].error
 
     from mlflow.tracking import MlflowClient
@@ -249,10 +296,24 @@ def test_misbehaving_plugins_are_recorded_and_the_rest_completes(
     assert "SIGKILL" in status["Crash"].data.tags["gbench.error"]
     assert status["NaN"].data.tags["gbench.status"] == "failed"
     assert "nan" in status["NaN"].data.tags["gbench.error"]
-    assert status["TooBig"].data.tags["gbench.status"] == "over_budget"
-    assert "cap of 100,000" in status["TooBig"].data.tags["gbench.error"]
+    for big in ("TooBig", "TooBigFit"):  # a fit() plugin's layers count against the cap too
+        assert status[big].data.tags["gbench.status"] == "over_budget"
+        assert "cap of 100,000" in status[big].data.tags["gbench.error"]
     assert status["Sleepy"].data.tags["gbench.status"] == "timeout"
-    assert all(r.info.status == "FAILED" for k, r in status.items() if k != "mlp")
+    failed = {k for k, r in status.items() if r.info.status == "FAILED"}
+    assert failed == {"Crash", "NaN", "TooBig", "TooBigFit", "Sleepy"}
+
+    # At least 0.6 s per epoch against a 1 s budget: the trainer stops itself by epoch 2 of
+    # 30 and keeps the best epoch so far; the run is a result, marked as cut short.
+    finals = client.search_runs([exp.experiment_id], "tags.`gbench.kind` = 'final'")
+    slow_runs = [status["SlowEpochs"], *(r for r in finals if r.data.tags["gbench.model"] == slow)]
+    assert len(slow_runs) == 2  # its search trial and its final split
+    for run in slow_runs:
+        assert run.data.tags["gbench.status"] == "ok"
+        assert "stopped at the time budget" in run.data.tags["gbench.error"]
+        epochs = int(run.data.metrics["epochs"])
+        assert 1 <= epochs <= 2
+        assert len(client.get_metric_history(run.info.run_id, "epoch_val")) == epochs
 
 
 def test_a_plugin_finds_no_test_labels_in_its_process(

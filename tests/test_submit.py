@@ -72,7 +72,12 @@ def test_the_bundle_holds_what_a_leaderboard_entry_claims(made: Path, bundle: di
     from mlflow.tracking import MlflowClient
 
     assert schema_errors(bundle) == []
-    assert bundle["suite"] == {"name": "mini", "version": 1} and bundle["source"] == "self-reported"
+    assert bundle["suite"] == {"name": "mini", "version": 1, "description": ""}
+    assert bundle["source"] == "self-reported"
+    # what the leaderboard shows, so it is built from the bundle alone
+    datasets = bundle["datasets"]
+    assert {t["dataset"] for t in bundle["tasks"]} == set(datasets) and len(datasets) == 2
+    assert all(d["family"] == "synthetic" and d["measured"] for d in datasets.values())
     model = bundle["model"]
     assert model["name"] == "mlp" and model["registered_as"] == "mlp" and "lr" in model["space"]
     assert model["source"]["sha256"] == hashlib.sha256(MLP.read_bytes()).hexdigest()
@@ -82,7 +87,12 @@ def test_the_bundle_holds_what_a_leaderboard_entry_claims(made: Path, bundle: di
     for task in bundle["tasks"]:
         rows = [r for r in bundle["results"] if r["task"] == task["name"]]
         assert task["used"]["trials"] == task["budget"]["trials"] == len(task["trial_run_ids"])
-        assert task["summary"] == summary([r["test_score"] for r in rows])
+        scores = [r["test_score"] for r in rows]
+        mean = sum(scores) / len(scores)
+        std = (sum((s - mean) ** 2 for s in scores) / (len(scores) - 1)) ** 0.5  # ddof=1
+        assert task["summary"]["n"] == len(scores) == len(task["units"])
+        assert task["summary"]["mean"] == pytest.approx(mean)
+        assert task["summary"]["std"] == pytest.approx(std)
         assert all(r["config"] == task["config"] for r in rows)
         assert {(r["trials"], r["search_seconds"]) for r in rows} == {
             (task["used"]["trials"], task["used"]["search_seconds"])
@@ -105,6 +115,7 @@ def test_a_fresh_bundle_is_verified_by_rerunning_it(
     accepted = json.loads((tmp_path / "mlp-1.0-mini.json").read_text())
     assert schema_errors(accepted) == []
     assert accepted["source"] == "verified"
+    assert accepted["verification"]["sandbox"] in ("bwrap", "landlock+netns")
     assert {r["source"] for r in accepted["results"]} == {"verified"}
     reruns = accepted["verification"]["reruns"]
     assert len(reruns) == 5 and all(r["ok"] for r in reruns)
@@ -116,6 +127,26 @@ def test_a_fresh_bundle_is_verified_by_rerunning_it(
     board = from_bundles(tmp_path)  # what the site is built from
     assert len(board.rows) == 5 and {r["source"] for r in board.rows} == {"verified"}
     assert {r["trials"] for r in board.rows} == {1, 2}
+
+
+def test_reruns_without_a_sandbox_never_make_a_bundle_verified(made: Path, tmp_path: Path) -> None:
+    result = verify(
+        made / "bundle.json",
+        "--rerun",
+        "1",
+        "--sandbox",
+        "none",
+        "--accept",
+        "--submissions",
+        str(tmp_path),
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    accepted = json.loads((tmp_path / "mlp-1.0-mini.json").read_text())
+    assert accepted["source"] == "self-reported"
+    assert accepted["verification"]["sandbox"] == "none"
+    assert len(accepted["verification"]["reruns"]) == 1
 
 
 def test_a_bundle_accepted_without_reruns_is_self_reported(made: Path, tmp_path: Path) -> None:
@@ -148,7 +179,30 @@ def _used(b: dict, **values: Any) -> None:
     next(t for t in b["tasks"] if t["name"] == "sub-het")["used"].update(values)
 
 
+def _stale_version(b: dict) -> None:
+    """A bundle made under another version of a task spec than the one checked out."""
+    for t in b["tasks"]:
+        if t["name"] == "sub-hom":
+            t["version"] = 2
+    for r in b["results"]:
+        if r["task"] == "sub-hom":
+            r["task_version"] = 2
+
+
+def _duplicate_row(b: dict) -> None:
+    b["results"].append(copy.deepcopy(b["results"][0]))
+
+
+def _extra_row(b: dict) -> None:
+    extra = copy.deepcopy(next(r for r in b["results"] if r["task"] == "sub-hom"))
+    extra.update(split=7, run_id="f" * 32)
+    b["results"].append(extra)
+
+
 TAMPERING: dict[str, tuple[Callable[[dict], None], list[str], str]] = {
+    "a stale spec version": (_stale_version, [], "task sub-hom: ran v2 (spec"),
+    "a duplicate row": (_duplicate_row, [], "task sub-hom: split 0 (seed 0) appears 2 times"),
+    "an extra row": (_extra_row, [], "task sub-hom: split 7 (seed 0) is not a unit of the task"),
     "edited metric": (
         _edit_metric,
         ["--rerun", "5"],
@@ -230,6 +284,9 @@ def test_the_rerun_tolerance_leaves_the_checked_score_out() -> None:
 
 
 def test_the_rerun_sample_is_seeded(bundle: dict) -> None:
-    assert sample(bundle, 2, 7) == sample(bundle, 2, 7)
-    assert len(sample(bundle, 2, 7)) == 2
-    assert len(sample(bundle, 50, 7)) == 5
+    units = {(r["task"], r["split"], r["seed"]) for r in bundle["results"]}
+    draws = {tuple(sample(bundle, 2, seed)) for seed in range(20)}
+    assert all(len(d) == 2 and len(set(d)) == 2 and set(d) <= units for d in draws)
+    assert len(draws) > 1  # the seed matters ...
+    assert tuple(sample(bundle, 2, 7)) in draws and sample(bundle, 2, 7) == sample(bundle, 2, 7)
+    assert sorted(sample(bundle, 50, 7)) == sorted(units)  # ... and k is capped by the units

@@ -9,7 +9,13 @@ from typing import Any
 
 import click
 
-from gbench.cli.options import device_option, format_option, threads_option, tracking_uri_option
+from gbench.cli.options import (
+    device_option,
+    format_option,
+    sandbox_option,
+    threads_option,
+    tracking_uri_option,
+)
 from gbench.cli.output import emit, table
 from gbench.errors import GbenchError
 from gbench.submit import LEADERBOARD
@@ -86,6 +92,7 @@ def submit(
 )
 @device_option
 @threads_option
+@sandbox_option
 @format_option()
 def verify(
     path: Path,
@@ -96,6 +103,7 @@ def verify(
     submissions: Path,
     device: str,
     threads: int | None,
+    sandbox: str,
     fmt: str,
 ) -> None:
     """Check the bundle at PATH: schema, completeness, budgets, source, and re-runs.
@@ -105,7 +113,7 @@ def verify(
     from gbench.submit import verify as checks
 
     bundle = bundles.read(path)
-    report = checks.verify(bundle, plugin, rerun, seed, device, threads)
+    report = checks.verify(bundle, plugin, rerun, seed, device, threads, sandbox)
     accepted = checks.accept(bundle, report, submissions) if accept and report.ok else None
     lines = [f"note: {n}" for n in report.notes]
     if report.reruns:

@@ -3,7 +3,7 @@
 An undirected edge {u, v} is the int64 key min(u,v) << s | max(u,v), s = bits of n-1: one sort
 dedupes them and orders them by (row, col) at once, and shifts decode it faster than a
 division would. ``np.unique`` is avoided on purpose: in numpy >= 2.3 it is
-hash-based and ~30x slower than a sort plus a neighbour comparison on 10^7 int64 keys.
+hash-based, and slower than a sort plus a neighbour comparison on large int64 key arrays.
 """
 
 from __future__ import annotations

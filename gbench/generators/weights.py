@@ -1,8 +1,8 @@
 """Expected-degree weights and O(1) weighted sampling of nodes, for degree-corrected models.
 
-``np.searchsorted`` over a cumulative sum of a million weights costs about a microsecond per
-random probe (one cache miss per bisection step), which would dominate a 10^7-edge graph;
-the bucketed rejection sampler here costs one table lookup and one gather per draw.
+``np.searchsorted`` over a cumulative sum of the weights costs a cache miss per bisection
+step of every random probe, which would dominate the sampling of a large graph; the bucketed
+rejection sampler here costs one table lookup and one gather per draw.
 """
 
 from __future__ import annotations

@@ -27,6 +27,13 @@ A submission bundle is a JSON file in ``leaderboard/submissions/*.json``::
       ]
     }
 
+A bundle written by ``gbench submit`` also carries what the pages show of the suite, its
+tasks and their data (:mod:`gbench.leaderboard.facts`): the suite's ``description``, each
+``tasks`` entry's spec fields (``dataset``, ``family``, ``replication``, ...), and
+``"datasets": {name: {card fields, "generator", "measured"}}``; the runner keeps the same
+with each MLflow parent run. The site is built from these alone, never from the data root,
+task specs or plugins of the machine building it; a bundle without them shows only its rows.
+
 A bundle row needs ``suite, task, task_version, split, seed, metric, test_score, source``
 (``source`` is ``verified`` or ``self-reported``: only the store holds gbench runs); its
 ``model``, if given, is the bundle model's ``name`` or ``registered_as`` (the name it was run
@@ -37,9 +44,11 @@ Where two rows describe the same (model, task, split, seed), the most trusted so
 task's newest version counts. Scores are higher-is-better (accuracy, ROC-AUC). How ties
 and critical differences are decided is in :mod:`gbench.leaderboard.stats`.
 
-Modules: ``inputs`` (reading rows), ``board`` (per-task and per-suite aggregates),
+Modules: ``inputs`` (reading rows), ``facts`` (what the pages show of suites, tasks,
+datasets and models, recorded at run time), ``board`` (per-task and per-suite aggregates),
 ``stats`` (ranks, tie rule, Friedman/Nemenyi), ``tables`` (sortable, downloadable tables),
-``plots`` (SVG figures), ``render`` (the pages), ``serve`` (local viewing).
+``columns`` (shared columns), ``plots`` (SVG figures), ``render`` (the site and what its
+pages share), ``pages`` (one publisher per kind of page), ``serve`` (local viewing).
 """
 
 from gbench.leaderboard.inputs import Inputs, load

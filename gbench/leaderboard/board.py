@@ -13,8 +13,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from gbench.errors import GbenchError
 from gbench.leaderboard import stats
+from gbench.leaderboard.facts import DatasetFacts, Known, SuiteFacts, TaskFacts
 from gbench.leaderboard.inputs import SOURCES, Inputs
 
 
@@ -113,7 +113,7 @@ class TaskBoard:
     version: int
     metric: str
     family: str  # the dataset family: homophilous, heterophilous, ogb, synthetic
-    dataset: str  # canonical dataset name; "" where the task spec is not known here
+    dataset: str  # canonical dataset name; "" where the inputs do not say
     entries: list[Entry]  # best first
 
 
@@ -155,6 +155,7 @@ class Board:
     suites: dict[str, SuiteBoard]
     models: dict[str, dict[str, Any]]
     rows: list[dict[str, Any]]  # every input row, as given
+    data: dict[str, DatasetFacts]  # every dataset of a task, as the inputs describe it
 
     def datasets(self) -> dict[str, list[str]]:
         """Dataset -> the tasks on it."""
@@ -169,44 +170,27 @@ class Board:
         return self.models.get(model, {}).get("name") or model
 
 
-def task_dataset(task: str) -> tuple[str, str]:
-    """Canonical name and family of the task's dataset; ("", "") for a task unknown here."""
-    from gbench import data
-    from gbench.tasks import load_task
-
-    try:
-        card = data.card(load_task(task).dataset)
-    except GbenchError:
-        return "", ""
-    return card.name, card.family
-
-
-def suite_spec(name: str) -> tuple[str, list[str]]:
-    """Description and tasks of a suite known here; unknown suites are what their rows show."""
-    from gbench.tasks import load_suite
-
-    try:
-        s = load_suite(name)
-    except GbenchError:
-        return "", []
-    return s.description, list(s.tasks)
-
-
 def assemble(inputs: Inputs) -> Board:
     rows = unique(inputs.rows)
     per_task: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     for r in rows:
         per_task[r["task"]][r["model"]].append(r)
-    tasks = {name: task_board(name, per_task[name]) for name in sorted(per_task)}
+    known = inputs.known
+    tasks = {name: task_board(name, per_task[name], known) for name in sorted(per_task)}
     seen: dict[str, set[str]] = defaultdict(set)
     for r in inputs.rows:
         seen[r["suite"]].add(r["task"])
-    suites = {name: suite_board(name, seen[name], tasks) for name in sorted(seen)}
+    suites = {name: suite_board(name, seen[name], tasks, known) for name in sorted(seen)}
     models = {m: inputs.models.get(m, {"name": m}) for m in sorted({r["model"] for r in rows})}
-    return Board(tasks, suites, models, inputs.rows)
+    data = {
+        t.dataset: known.datasets.get(t.dataset) or DatasetFacts(name=t.dataset, family=t.family)
+        for t in tasks.values()
+        if t.dataset
+    }
+    return Board(tasks, suites, models, inputs.rows, dict(sorted(data.items())))
 
 
-def task_board(name: str, by_model: dict[str, list[dict[str, Any]]]) -> TaskBoard:
+def task_board(name: str, by_model: dict[str, list[dict[str, Any]]], known: Known) -> TaskBoard:
     entries = [Entry(m, name, rs) for m, rs in sorted(by_model.items())]
     ranks = stats.ranks({e.model: e.mean for e in entries})
     tie = stats.ties({e.model: {u: v for u, v in e.scores.items()} for e in entries})
@@ -214,14 +198,16 @@ def task_board(name: str, by_model: dict[str, list[dict[str, Any]]]) -> TaskBoar
         e.rank, e.tie = ranks[e.model], tie[e.model]
     entries.sort(key=lambda e: (e.rank, stats.TIE_STATUSES.index(e.tie.status), e.model))
     first = entries[0].rows[0]
-    dataset, family = task_dataset(name)
-    family = family or first["family"] or "unknown"
-    return TaskBoard(name, first["task_version"], first["metric"], family, dataset, entries)
+    version = first["task_version"]  # every row's: unique() kept the newest
+    facts = known.tasks.get((name, version)) or TaskFacts(name=name, version=version)
+    card = known.datasets.get(facts.dataset)
+    family = (card.family if card else "") or facts.family or first["family"] or "unknown"
+    return TaskBoard(name, facts.version, first["metric"], family, facts.dataset, entries)
 
 
-def suite_board(name: str, seen: set[str], tasks: dict[str, TaskBoard]) -> SuiteBoard:
-    description, spec = suite_spec(name)
-    members = spec + sorted(seen - set(spec))  # a task run under the suite is never hidden
+def suite_board(name: str, seen: set[str], tasks: dict[str, TaskBoard], known: Known) -> SuiteBoard:
+    facts = known.suites.get(name) or SuiteFacts(name=name)
+    members = facts.tasks + sorted(seen - set(facts.tasks))  # a task run under it is shown
     standings: dict[str, Standing] = {}
     for t in members:
         for e in tasks[t].entries if t in tasks else []:
@@ -231,7 +217,7 @@ def suite_board(name: str, seen: set[str], tasks: dict[str, TaskBoard]) -> Suite
         standings.values(), key=lambda s: (-s.covered, s.mean_rank, -s.mean_score, s.model)
     )
     cd, note = suite_cd(members, tasks)
-    return SuiteBoard(name, description, members, ordered, cd, note)
+    return SuiteBoard(name, facts.description, members, ordered, cd, note)
 
 
 def suite_cd(

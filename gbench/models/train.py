@@ -5,8 +5,11 @@ for validation scores through an oracle, and gbench scores test predictions itse
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import FunctionType, MethodType, ModuleType
 from typing import Any
 
 import torch
@@ -66,8 +69,10 @@ def run_view(
         budget.warmup_epochs,
     )
     if plugin.entry_form() == "fit":
-        with timed(view.device) as t:
+        with timed(view.device) as t, held_parameters(plugin, budget.max_parameters) as held:
             pred = plugin.fit(to_backend(plugin, view), params, budget)
+        n_params = max(held.peak, trainable_reachable(plugin))
+        _check_cap(plugin, n_params, budget.max_parameters)
         pred = _checked(pred, view)
         return RunResult(
             predictions=pred.detach().cpu(),
@@ -78,15 +83,11 @@ def run_view(
             inference_seconds=0.0,
             epoch_seconds=t.seconds,
             timed_out=t.seconds > budget.seconds,
-            num_parameters=0,
+            num_parameters=n_params,
         )
     module = plugin.build(GraphInfo.of(view), params).to(view.device)
     n_params = sum(p.numel() for p in module.parameters() if p.requires_grad)
-    if budget.max_parameters is not None and n_params > budget.max_parameters:
-        raise OverBudgetError(
-            f"model {plugin.meta.name!r} has {n_params:,} trainable parameters, over the "
-            f"task's cap of {budget.max_parameters:,}; choose a smaller configuration"
-        )
+    _check_cap(plugin, n_params, budget.max_parameters)
     opt = plugin.optimizer(module, params)
     if opt is None:
         if "lr" not in params:
@@ -95,6 +96,91 @@ def run_view(
             module.parameters(), lr=params["lr"], weight_decay=params.get("weight_decay", 0.0)
         )
     return _train(module, opt, to_backend(plugin, view), view, budget, n_params)
+
+
+def _check_cap(plugin: Model, n_params: int, cap: int | None) -> None:
+    if cap is not None and n_params > cap:
+        raise OverBudgetError(
+            f"model {plugin.meta.name!r} has {n_params:,} trainable parameters, over the "
+            f"task's cap of {cap:,}; choose a smaller configuration"
+        )
+
+
+@dataclass
+class HeldParameters:
+    """Trainable parameters registered in torch modules while a ``fit`` plugin runs: how many
+    are alive now (a parameter counts until it is freed) and the most alive at once."""
+
+    plugin: Model
+    cap: int | None
+    alive: dict[int, int] = field(default_factory=dict)
+    total: int = 0
+    peak: int = 0
+
+    def register(self, module: torch.nn.Module, name: str, param: Tensor | None) -> None:
+        if param is None or not param.requires_grad or id(param) in self.alive:
+            return
+        key, n = id(param), param.numel()
+        self.alive[key] = n
+        self.total += n
+        self.peak = max(self.peak, self.total)
+        weakref.finalize(param, self._free, key)
+        _check_cap(self.plugin, self.total, self.cap)  # at construction, before training
+
+    def _free(self, key: int) -> None:
+        self.total -= self.alive.pop(key, 0)
+
+
+@contextmanager
+def held_parameters(plugin: Model, cap: int | None) -> Iterator[HeldParameters]:
+    """Count what a ``fit`` plugin builds: every parameter any torch module registers while
+    the block runs (layers made inside ``fit`` and dropped at its end included). Over ``cap``
+    it raises :class:`OverBudgetError` as the module holding the excess is built."""
+    from torch.nn.modules.module import register_module_parameter_registration_hook
+
+    held = HeldParameters(plugin, cap)
+    handle = register_module_parameter_registration_hook(held.register)
+    try:
+        yield held
+    finally:
+        handle.remove()
+
+
+def trainable_reachable(root: Any, limit: int = 200_000) -> int:
+    """Elements of the distinct trainable leaf tensors (parameters, ``requires_grad`` leaves)
+    reachable from ``root`` through attributes, containers and closures: what a plugin keeps
+    after ``fit``. Modules and classes (``__globals__`` included) are not entered."""
+    found: dict[int, int] = {}
+    seen: set[int] = set()
+    stack = [root]
+    while stack and len(seen) < limit:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, type | ModuleType):
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, Tensor):
+            if obj.requires_grad and obj.is_leaf:
+                found[id(obj)] = obj.numel()
+        elif isinstance(obj, dict):
+            stack.extend(obj.values())
+        elif isinstance(obj, list | tuple | set | frozenset):
+            stack.extend(obj)
+        elif isinstance(obj, FunctionType):
+            stack.extend(c.cell_contents for c in obj.__closure__ or () if _filled(c))
+            stack.extend(obj.__defaults__ or ())
+        elif isinstance(obj, MethodType):
+            stack.append(obj.__self__)
+        elif hasattr(obj, "__dict__"):
+            stack.extend(vars(obj).values())
+    return sum(found.values())
+
+
+def _filled(cell: Any) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018 (an empty cell raises)
+    except ValueError:
+        return False
+    return True
 
 
 def _train(

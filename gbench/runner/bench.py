@@ -166,6 +166,7 @@ class Benchmark:
         summary = TaskSummary(model, task.name, task.metric)
         graph = data.load(task.dataset, root=self.root)
         digest = data.info(task.dataset, root=self.root)["measured"]["content_sha256"]
+        self._record_site(model, parent)
         tags = {
             **tags,
             "task_sha256": task.spec_sha256(),
@@ -219,6 +220,17 @@ class Benchmark:
                 summary.error = outcome.error
                 self.log(f"{model} / {task.name} split {split}: {outcome.status}: {outcome.error}")
         return summary
+
+    def _record_site(self, model: str, parent: str) -> None:
+        """Keep what the leaderboard shows of the suite, its tasks and data (as measured so
+        far) and the plugin with the parent run, before any result on the task: a site is
+        then built from the store alone, without this data root or plugin."""
+        from gbench import models
+        from gbench.leaderboard.facts import document
+
+        doc = document(self.suite, self.tasks, models.info(model), self.root)
+        text = json.dumps(doc, sort_keys=True, indent=1)
+        self.tracker.client.log_text(parent, text, record.SITE_ARTIFACT)
 
     def _search(
         self, model: str, task: Any, graph: Any, views: Any, parent: str, tags: dict, digest: str

@@ -31,7 +31,7 @@ from gbench.tasks import TaskBudget
 
 START_GRACE_SECONDS = 30.0  # plugin import and setup, on top of the trial's budget
 STARTUP_LIMIT_SECONDS = 600.0  # a child that has not even started by then is declared dead
-WARM_HOSTS = 2  # zygotes kept warm: the search's view and the split being run
+WARM_HOSTS = 2  # zygotes kept warm: one per (plugin, task) being run, and the one before
 
 
 class Isolation:

@@ -26,6 +26,16 @@ def tracking_uri(uri: str | None) -> str:
     return uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_URI
 
 
+def artifact_location(uri: str) -> str | None:
+    """Where a new experiment keeps its artifacts: beside a SQLite store's file. (MLflow's
+    default, ``./mlruns``, is relative to the working directory: predictions would land
+    wherever a run was started, and a temporary store would leave them behind.) Other
+    stores keep their own default."""
+    if uri.startswith("sqlite:///"):
+        return (Path(uri.removeprefix("sqlite:///")).resolve().parent / "mlruns").as_uri()
+    return None
+
+
 class Tracker:
     def __init__(self, uri: str | None = None) -> None:
         import logging
@@ -37,7 +47,11 @@ class Tracker:
         self.uri = tracking_uri(uri)
         self.client = MlflowClient(tracking_uri=self.uri)
         exp = self.client.get_experiment_by_name(EXPERIMENT)
-        self.experiment_id = exp.experiment_id if exp else self.client.create_experiment(EXPERIMENT)
+        self.experiment_id = (
+            exp.experiment_id
+            if exp
+            else self.client.create_experiment(EXPERIMENT, artifact_location(self.uri))
+        )
 
     # -- finding runs --------------------------------------------------------------------
     def search(self, kind: record.Kind | None = None, **match: str) -> list[Any]:

@@ -61,6 +61,7 @@ def summary(scores: list[float]) -> dict[str, Any]:
 def build(model: str, suite_name: str, uri: str | None, env: dict[str, str]) -> dict[str, Any]:
     """The bundle of ``model``'s finished runs of ``suite_name`` in the store at ``uri``."""
     from gbench import models
+    from gbench.leaderboard.facts import document
     from gbench.runner.environment import plugin_source
     from gbench.runner.results import rows
     from gbench.runner.tracking import Tracker
@@ -70,22 +71,25 @@ def build(model: str, suite_name: str, uri: str | None, env: dict[str, str]) -> 
     tracker = Tracker(uri)
     source = plugin_source(model)
     mine = [{**r, "source": "self-reported"} for r in rows(uri, suite.name) if r["model"] == model]
+    specs = [load_task(name) for name in suite.tasks]
+    info = models.info(model)
+    site = document(suite, specs, info, None)  # what the leaderboard shows, as the runner keeps it
     tasks, results = [], []
-    for name in suite.tasks:
-        task = load_task(name)
-        task_rows = [r for r in mine if r["task"] == name and r["task_version"] == task.version]
+    for task, facts in zip(specs, site["tasks"], strict=True):
+        task_rows = [
+            r for r in mine if r["task"] == task.name and r["task_version"] == task.version
+        ]
         entry = _task_entry(tracker, model, task, task_rows, source["plugin_version"])
-        tasks.append(entry)
+        tasks.append({**facts, **entry})
         search = {k: entry["used"][k] for k in ("trials", "search_seconds")}
         results += [{**r, **search} for r in task_rows]
-    info = models.info(model)
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "source": "self-reported",
         "gbench_version": version("gbench"),
-        "suite": {"name": suite.name, "version": suite.version},
+        "suite": site["suite"],
         "model": {
             **info,
             "source": {
@@ -95,6 +99,7 @@ def build(model: str, suite_name: str, uri: str | None, env: dict[str, str]) -> 
             },
         },
         "tasks": tasks,
+        "datasets": site["datasets"],
         "results": results,
         "environment": env,
         "mlflow": {

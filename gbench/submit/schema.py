@@ -16,7 +16,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gbench.record import Result
+from gbench.leaderboard.facts import DatasetFacts
+from gbench.record import LabelInputs, Replication, Result, SandboxLevel
 
 FORMAT = "gbench-bundle"
 FORMAT_VERSION = 1
@@ -39,6 +40,7 @@ class Row(Result):
 class SuiteRef(Strict):
     name: Name
     version: Annotated[int, Field(ge=1)]
+    description: str = ""
 
 
 class PluginSource(Strict):
@@ -108,6 +110,11 @@ class TaskEntry(Strict):
     config: dict[str, Any]
     summary: Summary
     trial_run_ids: list[str]
+    dataset: str = Field("", description="Canonical name of the task's dataset: a datasets key.")
+    family: str = ""
+    replication: Replication | None = None
+    label_inputs: LabelInputs | None = None
+    description: str = ""
 
 
 class MlflowRef(Strict):
@@ -134,6 +141,9 @@ class Verification(Strict):
     date: datetime
     seed: int
     reruns: list[Rerun]
+    sandbox: SandboxLevel | None = Field(
+        default=None, description="How the re-runs confined the plugin (none: not verified)."
+    )
 
 
 class Bundle(Strict):
@@ -150,6 +160,11 @@ class Bundle(Strict):
     suite: SuiteRef
     model: ModelMeta
     tasks: Annotated[list[TaskEntry], Field(min_length=1)]
+    datasets: dict[str, DatasetFacts] = Field(
+        default_factory=dict,
+        description="What the leaderboard shows of each task's dataset, by canonical name: "
+        "card fields, generator parameters of synthetic data, measured statistics.",
+    )
     results: Annotated[list[Row], Field(min_length=1)]
     environment: dict[str, str] = Field(
         description="gbench.runner.environment.environment(): packages, CPU/GPU, device, "

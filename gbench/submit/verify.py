@@ -62,6 +62,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
     reruns: list[dict[str, Any]] = field(default_factory=list)
     seed: int = 0
+    sandbox: str = ""  # the level the re-runs ran at
 
     @property
     def ok(self) -> bool:
@@ -82,6 +83,7 @@ def verify(
     seed: int | None = None,
     device: str = "cpu",
     threads: int | None = None,
+    sandbox: str = "auto",
 ) -> Report:
     """Check ``bundle`` by every rule above; ``plugin`` overrides where its plugin is found."""
     report = Report(seed=bundle_seed(bundle) if seed is None else seed)
@@ -99,7 +101,11 @@ def verify(
         if missing:
             raise GbenchError(f"--rerun needs the plugin ({missing}); pass --plugin FILE.py:Class")
         units = sample(bundle, rerun, report.seed)
-        report.reruns = run_again(bundle, units, target, device, threads)
+        report.reruns, report.sandbox = run_again(bundle, units, target, device, threads, sandbox)
+        if report.sandbox == "none":
+            report.notes.append(
+                "the re-runs ran without a sandbox: an accepted bundle stays self-reported"
+            )
         report.problems += [rerun_problem(r) for r in report.reruns if not r["ok"]]
     return report
 
@@ -272,9 +278,15 @@ def sample(bundle: dict[str, Any], k: int, seed: int) -> list[Unit]:
 
 
 def run_again(
-    bundle: dict[str, Any], units: list[Unit], plugin: str, device: str, threads: int | None
-) -> list[dict[str, Any]]:
-    """Re-run ``units`` with each task's chosen configuration; compare with the claims."""
+    bundle: dict[str, Any],
+    units: list[Unit],
+    plugin: str,
+    device: str,
+    threads: int | None,
+    sandbox: str = "auto",
+) -> tuple[list[dict[str, Any]], str]:
+    """Re-run ``units`` with each task's chosen configuration, sandboxed as strongly as this
+    machine allows; the comparisons with the claims, and the sandbox level."""
     from gbench import data
     from gbench.runner.bench import choose_sandbox, hidden_paths
     from gbench.runner.isolate import Isolation, execute
@@ -284,7 +296,7 @@ def run_again(
     for r in bundle["results"]:
         claims[r["task"]].append(r)
     graphs: dict[str, tuple[Any, str]] = {}
-    views = Isolation(choose_sandbox("auto", print), hidden_paths(None, None))
+    views = Isolation(choose_sandbox(sandbox, print), hidden_paths(None, None))
     out = []
     try:
         for name, split, seed in units:
@@ -305,7 +317,7 @@ def run_again(
             out.append(_compare(name, split, seed, scores, index, outcome))
     finally:
         views.close()
-    return out
+    return out, views.level
 
 
 def _compare(
@@ -333,7 +345,8 @@ def accept(bundle: dict[str, Any], report: Report, folder: Path) -> Path:
     """Copy an accepted bundle into ``folder``: ``verified`` when gbench re-ran part of it."""
     if not report.ok:
         raise GbenchError("a rejected bundle cannot be accepted; fix the problems listed first")
-    source = "verified" if report.reruns else "self-reported"
+    # verified: gbench re-ran part of it, with the plugin confined (never from an unsandboxed run)
+    source = "verified" if report.reruns and report.sandbox not in ("", "none") else "self-reported"
     accepted = {
         **bundle,
         "source": source,
@@ -343,6 +356,7 @@ def accept(bundle: dict[str, Any], report: Report, folder: Path) -> Path:
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
             "seed": report.seed,
             "reruns": report.reruns,
+            "sandbox": report.sandbox or None,
         },
     }
     model, suite = bundle["model"], bundle["suite"]["name"]

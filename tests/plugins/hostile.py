@@ -35,6 +35,15 @@ ATTACKS = (
 )
 
 
+META: dict[str, Any] = dict(
+    version="1",
+    authors=("tests",),
+    paper="https://example.org",
+    code="https://example.org",
+    licence="MIT",
+)
+
+
 class Escaped(Exception):
     pass
 
@@ -104,14 +113,7 @@ def attack(name: str) -> str:
 
 
 class Hostile(Model):
-    meta = Metadata(
-        name="hostile",
-        version="1",
-        authors=("tests",),
-        paper="https://example.org",
-        code="https://example.org",
-        licence="MIT",
-    )
+    meta = Metadata(name="hostile", **META)
     space = {"attack": Categorical(ATTACKS, default="data_load")}
 
     def fit(self, graph: Any, params: dict[str, Any], budget: Budget) -> torch.Tensor:
@@ -125,14 +127,7 @@ class Hostile(Model):
 class Thief(Model):
     """Takes the test labels where it can, else guesses the first class."""
 
-    meta = Metadata(
-        name="thief",
-        version="1",
-        authors=("tests",),
-        paper="https://example.org",
-        code="https://example.org",
-        licence="MIT",
-    )
+    meta = Metadata(name="thief", **META)
     space = {"lr": Categorical((0.01,), default=0.01)}
 
     def fit(self, graph: Any, params: dict[str, Any], budget: Budget) -> torch.Tensor:

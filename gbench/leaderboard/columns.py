@@ -1,0 +1,70 @@
+"""The columns several pages share, so a number is labelled and explained the same everywhere."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import replace
+from typing import Any
+
+from gbench.leaderboard.tables import Column
+
+TASK = Column("task", "task", link="task_page")
+MODEL = Column("model", "model", link="model_page")
+MFAMILY = Column("model_family", "model family")
+DFAMILY = Column("dataset_family", "dataset family")
+SCORE = Column(
+    "mean",
+    "score ×100",
+    "score",
+    best="max",
+    std="std",
+    tie="vs_best",
+    p="p",
+    help="Mean ± sample std (ddof=1) over splits, ×100. ★ best, ≈ statistically tied with it.",
+)
+SPLITS = Column("n", "splits", "int", help="(split, seed) units the mean is over")
+RANK = Column("rank", "rank", "rank", best="min", help="Rank among the models on this task")
+VS_BEST = Column(
+    "vs_best",
+    "vs best",
+    "tie",
+    tie="vs_best",
+    p="p",
+    help="Paired t-test against the best model over shared splits; tied when p ≥ 0.05",
+)
+PARAMS = Column("parameters", "params", "int", best="min", help="Trainable parameters")
+TRIALS = Column("trials", "trials", "int", help="Search trials run (budget used)")
+SECONDS = Column(
+    "seconds", "seconds", "seconds", best="min", help="Training seconds: search + final runs"
+)
+TRAIN = Column("train_seconds", "s / run", "seconds", best="min", help="Training s per split")
+SOURCE = Column(
+    "source",
+    "source",
+    "badge",
+    help="gbench run: run by gbench here; verified: re-run by `gbench verify`; "
+    "self-reported: submitted numbers, not re-run",
+)
+HARDWARE = Column("hardware", "hardware")
+BEST_OR_TIED = Column(
+    "best_or_tied",
+    "★/≈ tasks",
+    "int",
+    best="max",
+    help="Tasks where it is best or statistically tied with the best",
+)
+
+
+def unmarked(columns: list[Column]) -> list[Column]:
+    """Without best marks: for tables mixing tasks, where one column's values don't compare."""
+    return [replace(c, best="") for c in columns]
+
+
+def median(values: list[int | None]) -> int | None:
+    known = [v for v in values if v is not None]
+    return int(statistics.median_low(known)) if known else None
+
+
+def total(values: list[Any]) -> Any:
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None

@@ -1,0 +1,100 @@
+"""A suite: its ranking, the per-task matrix, the critical-difference diagram and plots."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gbench.leaderboard import plots
+from gbench.leaderboard.columns import MODEL
+from gbench.leaderboard.pages.base import Publisher
+from gbench.leaderboard.render import slug
+from gbench.leaderboard.tables import Column, Table
+
+
+class SuitePage(Publisher):
+    def publish(self) -> None:
+        for name in self.board.suites:
+            self.render(name)
+
+    def render(self, name: str) -> None:
+        s = self.board.suites[name]
+        stem = slug(name)
+        ranking = self.ranking(name, f"{stem}.ranking")
+        ran = [t for t in s.tasks if t in self.board.tasks]
+        rows = []
+        for st in s.standings:
+            row: dict[str, Any] = self.model_cells(st.model)
+            for t in ran:
+                if t in st.ranks:
+                    e = self.site.entry(t, st.model)
+                    row |= {t: e.mean, f"{t} std": e.std, f"{t} vs best": e.tie.status}
+                    row[f"{t} p"] = e.tie.p
+            rows.append(row)
+        columns = [MODEL] + [
+            Column(t, t, "score", best="max", std=f"{t} std", tie=f"{t} vs best", p=f"{t} p")
+            for t in ran
+        ]
+        matrix = Table(
+            f"{stem}.matrix",
+            "Per task",
+            columns,
+            rows,
+            filters={"mfamily": "model_family"},
+            note="Scores ×100, mean ± std over splits; ★ best, ≈ tied with the best.",
+        )
+        self.site.page(
+            self.site.page_of("suite", name),
+            "suite.html",
+            f"Suite {name}",
+            [ranking, matrix],
+            suite=s,
+            ran=ran,
+            ranking=ranking,
+            matrix=matrix,
+            figures=self.figures(name, ran),
+            sweeps=self.sweeps(s.tasks, stem),
+            task_pages={t: self.site.page_of("task", t) for t in s.tasks},
+        )
+
+    def figures(self, name: str, ran: list[str]) -> dict[str, Any]:
+        """The critical-difference diagram, the rank distribution and the Pareto front."""
+        s, label, style, stem = (
+            self.board.suites[name],
+            self.board.label,
+            self.site.style,
+            slug(name),
+        )
+        figures: dict[str, Any] = {"cd": None, "ranks": None, "pareto": None}
+        if s.cd:
+            figures["cd"] = self.site.svg(
+                plots.cd_diagram,
+                {label(m): r for m, r in s.cd.mean_ranks.items()},
+                s.cd.cd,
+                [[label(m) for m in c] for c in s.cd.cliques],
+                style,
+                f"{stem}-cd",
+            )
+        if s.standings:
+            figures["ranks"] = self.site.svg(
+                plots.rank_distribution,
+                {label(st.model): list(st.ranks.values()) for st in s.standings},
+                max(len(self.board.tasks[t].entries) for t in ran),
+                style,
+                f"{stem}-ranks",
+            )
+        points = []
+        for st in s.standings:
+            times = [self.site.entry(t, st.model).train_seconds for t in st.ranks]
+            known = [x for x in times if x is not None]
+            if st.covered == len(ran) and len(known) == len(ran):
+                points.append((label(st.model), sum(known), 100 * st.mean_score))
+        if points:
+            figures["pareto"] = self.site.svg(
+                plots.pareto,
+                points,
+                style,
+                "training seconds per split, summed over the suite's tasks",
+                "mean score ×100 over tasks",
+                f"{stem}-pareto",
+            )
+        return figures
