@@ -222,7 +222,7 @@ def test_timing_leaves_out_the_warm_up_and_records_peak_memory(
     # training and inference are timed apart, each the sum of its per-epoch times
     assert row["train_seconds"] == pytest.approx(math.fsum(history["train_s"]), rel=1e-6)
     assert row["inference_seconds"] == pytest.approx(math.fsum(history["infer_s"]), rel=1e-6)
-    # the job's own peak resident set: the 256 MiB it wrote (and freed) while building are
-    # on top of what a job that wrote nothing peaks at, in MiB
-    assert row["peak_memory_mb"] - plain["peak_memory_mb"] >= 0.9 * 256
+    # the job's own peak resident set: the 512 MiB it wrote (and freed) while building show
+    # on top of what an mlp job peaks at (whose own training takes some, hence the margin)
+    assert row["peak_memory_mb"] - plain["peak_memory_mb"] >= 0.6 * 512
     assert row["peak_memory_mb"] < 64 * 1024
