@@ -63,28 +63,6 @@ def load_config(path: Path | None) -> dict[str, Any] | None:
         ) from None
 
 
-def choose_sandbox(wanted: str, log: Log) -> Any:
-    """The sandbox level for ``--sandbox``; anything below the strongest is said out loud."""
-    from gbench.sandbox import choose
-
-    chosen = choose(wanted)
-    if chosen.missing:
-        log(f"warning: sandbox level {chosen.level}: {chosen.missing}")
-    return chosen
-
-
-def hidden_paths(root: Path | None, tracking_uri: str | None) -> list[Path]:
-    """What a plugin must not reach: the data root, a local tracking store, this folder."""
-    from gbench.data.files import data_root
-
-    out = [root or data_root(), Path.cwd()]
-    if tracking_uri and tracking_uri.startswith("sqlite:///"):
-        out.append(Path(tracking_uri.removeprefix("sqlite:///")))
-    elif tracking_uri and (tracking_uri.startswith("file:") or "://" not in tracking_uri):
-        out.append(Path(tracking_uri.removeprefix("file://").removeprefix("file:")))
-    return out
-
-
 class Benchmark:
     def __init__(
         self,
@@ -117,10 +95,12 @@ class Benchmark:
                 raise GbenchError("--device cuda: no CUDA device is available here; use cpu")
         self.tracker = Tracker(tracking_uri)
         self.env = environment(device)
-        self.sandbox = choose_sandbox(sandbox, log)
+        from gbench.runner.isolate import choose_sandbox
+
+        self.sandbox = choose_sandbox(sandbox, log)  # now: a level that cannot be had stops here
 
     def run(self) -> list[TaskSummary]:
-        from gbench.runner.isolate import Isolation
+        from gbench.runner.isolate import Isolation, hidden_paths
 
         views = Isolation(self.sandbox, hidden_paths(self.root, self.tracker.uri))
         summaries = []

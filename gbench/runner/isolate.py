@@ -15,7 +15,7 @@ import signal
 import tempfile
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
@@ -25,13 +25,33 @@ import torch
 from gbench.graph import Graph
 from gbench.metrics import score
 from gbench.runner.job import Job, Outcome
-from gbench.sandbox import Support, Zygote, ZygoteDied
+from gbench.sandbox import Support, Zygote, ZygoteDied, choose
 from gbench.sandbox.policy import make
 from gbench.tasks import TaskBudget
 
 START_GRACE_SECONDS = 30.0  # plugin import and setup, on top of the trial's budget
 STARTUP_LIMIT_SECONDS = 600.0  # a child that has not even started by then is declared dead
 WARM_HOSTS = 2  # zygotes kept warm: one per (plugin, task) being run, and the one before
+
+
+def choose_sandbox(wanted: str, log: Callable[[str], None]) -> Support:
+    """The sandbox level for ``--sandbox``; anything below the strongest is said out loud."""
+    chosen = choose(wanted)
+    if chosen.missing:
+        log(f"warning: sandbox level {chosen.level}: {chosen.missing}")
+    return chosen
+
+
+def hidden_paths(root: Path | None, tracking_uri: str | None) -> list[Path]:
+    """What a plugin must not reach: the data root, a local tracking store, this folder."""
+    from gbench.data.files import data_root
+
+    out = [root or data_root(), Path.cwd()]
+    if tracking_uri and tracking_uri.startswith("sqlite:///"):
+        out.append(Path(tracking_uri.removeprefix("sqlite:///")))
+    elif tracking_uri and (tracking_uri.startswith("file:") or "://" not in tracking_uri):
+        out.append(Path(tracking_uri.removeprefix("file://").removeprefix("file:")))
+    return out
 
 
 class Isolation:
@@ -126,9 +146,10 @@ def execute(
     val_y = graph.y[graph.val_idx].cpu()
     view = iso.view(graph, dataset_sha256)
     zygote = iso.host(job.model, view)
-    payload_in = {"job": job.to_dict(), "view": str(view), "budget": vars(budget)}
     start = time.perf_counter()
-    job_id, oracle, result = zygote.run({**payload_in, "threads": threads})
+    job_id, oracle, result = zygote.run(
+        {"job": job.to_dict(), "view": str(view), "budget": vars(budget), "threads": threads}
+    )
     deadline = start + STARTUP_LIMIT_SECONDS
     payload: dict[str, Any] | None = None
     watched: list[Any] = [oracle, result, zygote.ctl]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 SYSTEM = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
@@ -28,7 +28,6 @@ class Policy:
     sys_path: tuple[str, ...]  # the import path inside, restricted to readable places
     memory_bytes: int | None = None
     open_files: int = OPEN_FILES
-    hidden: tuple[Path, ...] = field(default=(), compare=False)
 
 
 def plugin_paths(target: str) -> list[Path]:
@@ -79,7 +78,7 @@ def make(plugin: str, view: Path, hidden: list[Path], memory_bytes: int | None) 
     readable += [Path(p) for p in SYSTEM if Path(p).exists()]
     readable += [Path("/etc") / f for f in ETC if (Path("/etc") / f).exists()]
     unique = tuple(dict.fromkeys(readable))
-    return Policy(unique, tuple(str(e) for e in entries), memory_bytes, OPEN_FILES, tuple(hide))
+    return Policy(unique, tuple(str(e) for e in entries), memory_bytes, OPEN_FILES)
 
 
 BWRAP_TMP = "/sandbox"  # the private, writable directory inside bubblewrap

@@ -41,9 +41,8 @@ def confine(config: dict[str, Any]) -> None:
         kernel.drop_capabilities()  # before Landlock hides /proc, where it reads the cap count
         read_only = [Path(p) for p in (*config["read_only"], *DEVICES)]
         kernel.landlock(read_only, [Path(config["tmp"]), NULL])
-    if level != "none":
+    if level != "none":  # no_new_privs: set by bubblewrap, and by kernel.landlock above
         kernel.not_dumpable()
-        kernel.no_new_privileges()
 
 
 def job_child(config: dict[str, Any], payload: dict[str, Any], fds: list[int]) -> None:

@@ -288,8 +288,7 @@ def run_again(
     """Re-run ``units`` with each task's chosen configuration, sandboxed as strongly as this
     machine allows; the comparisons with the claims, and the sandbox level."""
     from gbench import data
-    from gbench.runner.bench import choose_sandbox, hidden_paths
-    from gbench.runner.isolate import Isolation, execute
+    from gbench.runner.isolate import Isolation, choose_sandbox, execute, hidden_paths
 
     entries = {t["name"]: t for t in bundle["tasks"]}
     claims: dict[str, list[dict[str, Any]]] = defaultdict(list)
