@@ -158,6 +158,11 @@ class Graph:
             _adj_cache=self._adj_cache,
         )
 
+    def without_labels(self) -> Graph:
+        """The same graph with no label at all (-1 everywhere): what a model that may not take
+        labels as input is handed."""
+        return dataclasses.replace(self, y=torch.full_like(self.y, -1))
+
     # -- hashing -----------------------------------------------------------------
     def content_sha256(self) -> str:
         """Hash of features, labels, the edge set (order-independent) and directedness."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -24,6 +24,9 @@ Status = Literal["ok", "failed", "timeout", "crashed", "over_budget"]
 Kind = Literal["parent", "trial", "final"]
 Replication = Literal["splits", "seeds"]
 LabelInputs = Literal["none", "train"]
+"""Labels a model may take as input: ``train`` (the training nodes'), or ``none`` (only
+gbench's trainer uses them, for the loss)."""
+LABEL_INPUTS: tuple[LabelInputs, ...] = get_args(LabelInputs)
 SandboxLevel = Literal["bwrap", "landlock+netns", "none"]
 """How the child running plugin code was confined. ``none``: a plain child process given only
 the training view, which plugin code can still leave (it may read files and open sockets)."""
@@ -49,6 +52,18 @@ class Stored:
 TAG, METRIC, ENV, DERIVED = Stored("tag"), Stored("metric"), Stored("env"), Stored("derived")
 
 
+@dataclass(frozen=True)
+class Reported:
+    """Who produced a budget figure. ``child``: the sandboxed process that runs plugin code
+    measured it, so a hostile plugin can forge it (the leaderboard marks it as such);
+    ``runner``: measured, counted or checked by the runner outside the plugin's reach."""
+
+    by: Literal["runner", "child"]
+
+
+BY_RUNNER, BY_CHILD = Reported("runner"), Reported("child")
+
+
 class Result(BaseModel):
     """One (suite, model, task, split, seed) result, wherever it came from."""
 
@@ -66,12 +81,14 @@ class Result(BaseModel):
     family: Annotated[str, TAG] = ""
     replication: Annotated[Replication | None, TAG] = None
     label_inputs: Annotated[LabelInputs | None, TAG] = None
-    num_parameters: Annotated[int | None, METRIC, Field(ge=0)] = None
-    epochs: Annotated[int | None, METRIC, Field(ge=0)] = None
-    train_seconds: Annotated[float | None, METRIC] = None
-    inference_seconds: Annotated[float | None, METRIC] = None
-    epoch_seconds: Annotated[float | None, METRIC] = None
-    peak_memory_mb: Annotated[float | None, METRIC] = None
+    num_parameters: Annotated[int | None, METRIC, BY_RUNNER, Field(ge=0)] = None
+    epochs: Annotated[int | None, METRIC, BY_CHILD, Field(ge=0)] = None
+    train_seconds: Annotated[float | None, METRIC, BY_CHILD] = None
+    inference_seconds: Annotated[float | None, METRIC, BY_CHILD] = None
+    epoch_seconds: Annotated[float | None, METRIC, BY_CHILD] = None
+    wall_seconds: Annotated[float | None, METRIC, BY_RUNNER] = None
+    oracle_queries: Annotated[int | None, METRIC, BY_RUNNER, Field(ge=0)] = None
+    peak_memory_mb: Annotated[float | None, METRIC, BY_CHILD] = None
     device: Annotated[str, TAG] = ""
     sandbox: Annotated[SandboxLevel | None, TAG] = None
     config: Annotated[dict[str, Any], TAG] = {}
@@ -113,6 +130,16 @@ def stored(name: str) -> Stored:
     return Stored(where.where, where.key or name)
 
 
+def reported_by(name: str) -> str:
+    """``runner`` or ``child`` for a budget figure (see :class:`Reported`); ``""`` otherwise."""
+    found = [m for m in Result.model_fields[name].metadata if isinstance(m, Reported)]
+    return found[0].by if found else ""
+
+
+CHILD_REPORTED: list[str] = [n for n in COLUMNS if reported_by(n) == "child"]
+"""Figures the plugin's own process reports: shown, but marked as forgeable."""
+
+
 def fields(where: str) -> list[str]:
     """The Result fields kept as ``where`` (tag, metric, env or derived)."""
     return [n for n in COLUMNS if stored(n).where == where]
@@ -139,7 +166,7 @@ KIND, STATUS, ERROR, TRIAL, SEARCH_HASH, SUITE_VERSION = (
 )
 PLUGIN_FILE = "plugin_file"
 PARENT_RUN = "mlflow.parentRunId"  # MLflow's own key for nesting
-EXTRA_METRICS = ("best_epoch", "wall_seconds")  # kept with every run, not result columns
+EXTRA_METRICS = ("best_epoch",)  # kept with every run, not result columns
 HISTORY_PREFIX = "epoch_"  # per-epoch series: epoch_<name>, step = epoch
 PREDICTIONS = "test_predictions.npy"  # artifact of a final run: scores are recomputable
 CONFIG_ARTIFACT = "config.json"

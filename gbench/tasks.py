@@ -21,13 +21,12 @@ import tomllib
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from gbench.errors import GbenchError
+from gbench.record import LABEL_INPUTS, LabelInputs
 from gbench.registry import Registry
 from gbench.resources import folder
-
-LABEL_INPUTS = ("none", "train")
 
 
 def tasks_dir() -> Path:
@@ -47,6 +46,12 @@ class TaskBudget:
     max_parameters: int
     search_seed: int = 0
     warmup_epochs: int = 2
+    oracle_queries: int | None = None  # validation-oracle answers per run; None: max_epochs
+
+    @property
+    def query_cap(self) -> int:
+        """Validation scores one run may ask the oracle for: one per epoch unless set."""
+        return self.max_epochs if self.oracle_queries is None else self.oracle_queries
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,7 @@ class Task:
     splits: tuple[int, ...]
     seeds: tuple[int, ...]
     metric: str
-    label_inputs: str
+    label_inputs: LabelInputs
     budget: TaskBudget
     family: str
 
@@ -88,8 +93,12 @@ class Suite:
 
 
 def spec_hash(d: dict[str, Any]) -> str:
-    """Of the resolved content: neither the version nor where the content was included from."""
+    """Of the resolved content: neither the version nor where the content was included from;
+    a budget field left unset (None) is left out, so adding an optional field to the budget
+    changes no existing task's hash."""
     body = {k: v for k, v in d.items() if k not in ("version", "include")}
+    if isinstance(body.get("budget"), dict):
+        body["budget"] = {k: v for k, v in body["budget"].items() if v is not None}
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=list).encode()).hexdigest()
 
 
@@ -117,7 +126,7 @@ def task_from_dict(d: dict[str, Any], where: str) -> Task:
             splits=tuple(d.get("splits", range(card.splits.count))),
             seeds=tuple(d.get("seeds", (0,))),
             metric=d.get("metric", card.metric),
-            label_inputs=label_inputs,
+            label_inputs=cast(LabelInputs, label_inputs),  # checked above
             budget=TaskBudget(**d["budget"]),
             family=d.get("family", card.family),
         )

@@ -1,10 +1,12 @@
 """The leaderboard's ranking data (gbench/leaderboard/board.py) on hand-made rows: across a
 suite, models that ran every task come first, then by mean rank, then by mean score; each
-entry's spread is the sample standard deviation."""
+entry's spread is the sample standard deviation; an entry is as confined as its weakest
+split, and its budget counts the runner's wall seconds."""
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
@@ -13,7 +15,14 @@ from gbench.leaderboard.inputs import Inputs
 from gbench.record import Result, row
 
 
-def rows(model: str, task: str, scores: list[float], suite: str = "demo") -> list[dict]:
+def rows(
+    model: str,
+    task: str,
+    scores: list[float],
+    suite: str = "demo",
+    each: list[dict[str, Any]] | None = None,
+) -> list[dict]:
+    """One row per score (split); ``each[i]`` adds Result fields to split i's row."""
     return [
         row(
             Result(
@@ -26,9 +35,10 @@ def rows(model: str, task: str, scores: list[float], suite: str = "demo") -> lis
                 metric="accuracy",
                 test_score=score,
                 source="self-reported",
+                **extra,
             )
         )
-        for split, score in enumerate(scores)
+        for split, (score, extra) in enumerate(zip(scores, each or [{}] * len(scores), strict=True))
     ]
 
 
@@ -89,3 +99,33 @@ def test_a_task_entry_reports_mean_and_sample_std_with_n() -> None:
     assert entry.std == pytest.approx(0.2081666, abs=1e-7)  # over n it would be 0.16997
     (single,) = assemble(Inputs(rows("one", "t3", [0.5]), {})).tasks["t3"].entries
     assert single.std is None  # one split: no spread to report
+
+
+def entry(each: list[dict[str, Any]]) -> Any:
+    (e,) = assemble(Inputs(rows("m", "t", [0.5] * len(each), each=each), {})).tasks["t"].entries
+    return e
+
+
+def test_an_entry_shows_its_weakest_sandbox_level() -> None:
+    assert (
+        entry([{"sandbox": "bwrap"}, {"sandbox": "none"}, {"sandbox": "bwrap"}]).sandbox == "none"
+    )
+    assert entry([{"sandbox": "bwrap"}, {"sandbox": "landlock+netns"}]).sandbox == "landlock+netns"
+    assert entry([{"sandbox": "bwrap"}, {"sandbox": "bwrap"}]).sandbox == "bwrap"
+    # an unrecorded level may have been none: it counts as the weakest
+    assert entry([{"sandbox": "none"}, {}]).sandbox == "unknown"
+
+
+def test_the_budget_counts_the_runners_wall_seconds() -> None:
+    runs = [
+        {"wall_seconds": 4.0, "train_seconds": 1.0, "search_seconds": 10.0},
+        {"wall_seconds": 6.0, "train_seconds": 2.0, "search_seconds": 10.0},
+    ]
+    e = entry(runs)
+    assert e.seconds == 20.0 and not e.seconds_by_child  # 10 s of search + 4 s + 6 s
+    assert (e.wall_seconds, e.train_seconds, e.run_seconds) == (5.0, 1.5, 5.0)
+    # a run recorded without wall seconds counts the child's training seconds, flagged
+    runs[1] = {"train_seconds": 2.0, "search_seconds": 10.0}
+    e = entry(runs)
+    assert e.seconds == 16.0 and e.seconds_by_child
+    assert (e.wall_seconds, e.run_seconds) == (4.0, 3.0)

@@ -376,6 +376,47 @@ def test_card_and_plugin_strings_are_escaped(tmp_path: Path) -> None:
     assert escaped in (site / "index.html").read_text()  # the sweep's setting and the filters
 
 
+def headers(html: str) -> list[str]:
+    """Every table header's label on a page."""
+    return re.findall(r'<th scope="col"[^>]*><button type="button">([^<]*)</button>', html)
+
+
+def test_levels_wall_seconds_and_child_reported_marks(tmp_path: Path) -> None:
+    """An entry shows its weakest sandbox level; the budget counts the runner's wall seconds;
+    only columns of the child's own figures carry †, and a cell that had to fall back to one
+    does too."""
+    mixed = bundle("mixed", "verified", 0.5, "https://example.org")
+    for r in mixed["results"]:  # split 1 ran unconfined: the whole result is "none"
+        r |= {"sandbox": "none" if r["split"] == 1 else "bwrap", "wall_seconds": 2.0}
+    older = bundle("older", "verified", 0.4, "https://example.org")  # no wall seconds recorded
+    for r in older["results"]:
+        r["sandbox"] = "landlock+netns"
+    site = build_from(tmp_path, mixed, older)
+    task = {r["model"]: r for r in json.loads((site / "task" / "mini-h0.5.json").read_text())}
+    assert task["mixed"]["sandbox"] == "none" and task["older"]["sandbox"] == "landlock+netns"
+    assert task["mixed"]["seconds"] == 6.0 and task["mixed"]["wall_seconds"] == 2.0
+    assert task["mixed"]["seconds_by_child"] is False
+    assert task["older"]["seconds"] == pytest.approx(0.5 + 0.6 + 0.7)  # the child's train s
+    assert task["older"]["seconds_by_child"] is True and task["older"]["wall_seconds"] is None
+    html = (site / "task" / "mini-h0.5.html").read_text()
+    shown = headers(html)
+    assert {"seconds", "wall s / run", "params", "sandbox"} <= set(shown)
+    assert [h for h in shown if "†" in h] == ["train s / run †"]
+    cells = re.findall(r'<td class="seconds[^"]*"[^>]*>([^<]*)</td>', html)
+    assert "1.80 †" in cells and "6.00" in cells and "6.00 †" not in cells  # the budget's cells
+    assert 'class="badge b-none"' in html and 'class="badge b-landlock-netns"' in html
+    assert "a hostile plugin could forge it" in html and 'href="../index.html#enforced"' in html
+    model = (site / "model" / "mixed.html").read_text()
+    assert [h for h in headers(model) if "†" in h] == ["epochs †", "train s †"]
+    assert {"wall s", "oracle queries", "sandbox"} <= set(headers(model))
+    runs = json.loads((site / "model" / "mixed.runs.json").read_text())
+    assert sorted({r["sandbox"] for r in runs}) == ["bwrap", "none"]
+    index = (site / "index.html").read_text()
+    assert 'id="enforced"' in index and "<code>train_seconds</code>" in index
+    ranking = {r["model"]: r for r in json.loads((site / "index.ranking.mini.json").read_text())}
+    assert ranking["mixed"]["sandbox"] == "none" and ranking["older"]["seconds_by_child"]
+
+
 def test_the_dataset_page_follows_the_declared_family(tmp_path: Path) -> None:
     """A dataset's page and its place in a homophily sweep come from its card's family and
     generator parameters, not from a name that looks generated."""

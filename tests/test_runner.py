@@ -45,6 +45,7 @@ def write_tasks(root: Path, specs: dict[str, dict], suite: list[str]) -> Path:
     for name, s in specs.items():
         (root / f"{name}.toml").write_text(
             f'name = "{name}"\nversion = 1\ndataset = "{s["dataset"]}"\nsplits = {s["splits"]}\n'
+            + f'label_inputs = "{s.get("label_inputs", "train")}"\n'
             + BUDGET.format(trials=s.get("trials", 2), seconds=s.get("seconds", 30))
         )
     body = ", ".join(f'"{t}"' for t in suite)

@@ -4,17 +4,21 @@ machine has, and the same attacks get through with the sandbox off (so these tes
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
 import socket
+import sys
 from collections.abc import Iterator
+from multiprocessing.connection import Pipe
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gbench import data
+from gbench.runner import isolate
 from gbench.runner.isolate import Isolation, execute
 from gbench.runner.job import Job
 from gbench.sandbox import Support, support
@@ -82,6 +86,7 @@ def arena(
         "port": listener,
         "forks": 20,
         "allocate": 3 << 30,
+        "pwned": str(base / "pwned-by-pickle.txt"),
     }
     plugin = f"{hostile_copy(base / 'plugin', targets)}:Hostile"
     yield {
@@ -138,6 +143,8 @@ def test_an_honest_job_still_runs_in_the_sandbox(arena: dict[str, Any]) -> None:
     outcome = execute(job, graph, BUDGET, arena["iso"], arena["digest"], threads=1)
     assert outcome.ok, outcome.error
     assert 0.0 <= outcome.test_score <= 1.0 and outcome.epochs > 0
+    assert outcome.oracle_queries == outcome.epochs  # one validation score per epoch
+    assert outcome.wall_seconds >= outcome.train_seconds > 0
 
 
 @pytest.mark.parametrize(
@@ -155,9 +162,14 @@ def test_a_label_thief_through_gbench_run_gets_a_guess_only_in_the_sandbox(
     tasks = write_tasks(tmp_path / "tasks", {"t": {"dataset": "texas", "splits": [0, 1]}}, ["t"])
     monkeypatch.setenv("GBENCH_TASKS_DIR", str(tasks))
     monkeypatch.setenv("GBENCH_DATA_DIR", str(data_root))
-    thief = hostile_copy(tmp_path / "plugin", {"dataset": "texas", "data_root": str(data_root)})
+    outside = tmp_path / "written-at-import.txt"
+    targets = {"dataset": "texas", "data_root": str(data_root), "outside": str(outside)}
+    thief = hostile_copy(tmp_path / "plugin", targets)
     uri = f"sqlite:///{tmp_path / 'runs.db'}"
     Benchmark("mini", [f"{thief}:Thief"], uri, threads=1, log=print, sandbox=level).run()
+    # the runner never imported the plugin: its import-time code ran in children only
+    assert not [m for m in list(sys.modules.values()) if getattr(m, "__file__", "") == str(thief)]
+    assert outside.exists() == (level == "none")
     rows = results.rows(uri)
     assert len(rows) == 2
     graph = data.load("texas", root=data_root)
@@ -167,3 +179,70 @@ def test_a_label_thief_through_gbench_run_gets_a_guess_only_in_the_sandbox(
         expected = 1.0 if level == "none" else guess
         assert r["test_score"] == pytest.approx(expected)
         assert r["sandbox"] == (support().level if level == "auto" else "none")
+
+
+# -- figures the plugin cannot forge: the runner's own, at every level ---------------------
+
+
+def run_as(
+    arena: dict[str, Any], cls: str, config: dict[str, Any], budget: TaskBudget = BUDGET
+) -> Any:
+    plugin = arena["plugin"].replace(":Hostile", f":{cls}")
+    job = Job(plugin, "quick-texas", 1, 0, 0, config, "trial", 0)
+    return execute(job, arena["graph"], budget, arena["iso"], arena["digest"], threads=1)
+
+
+def test_forged_timing_is_the_childs_word_and_the_wall_clock_the_runners(
+    arena: dict[str, Any],
+) -> None:
+    outcome = run_as(arena, "Forger", {"forge": "time", "lr": 0.01})
+    assert outcome.ok, outcome.error
+    assert outcome.train_seconds < 0.5  # the forgery got into the child's own report
+    assert outcome.wall_seconds > 1.0  # the runner's clock saw the second it slept
+
+
+def test_forged_parameter_count_is_recounted_by_the_runner(arena: dict[str, Any]) -> None:
+    outcome = run_as(arena, "Forger", {"forge": "parameters", "lr": 0.01})
+    assert outcome.status == "over_budget", outcome.error
+    assert outcome.num_parameters > BUDGET.max_parameters
+    assert "returned state" in outcome.error
+
+
+def test_validation_queries_are_counted_and_capped_by_the_runner(arena: dict[str, Any]) -> None:
+    outcome = run_as(arena, "Liar", {"lie": "oracle"})
+    assert outcome.status == "over_budget", outcome.error
+    assert "oracle" in outcome.error and outcome.oracle_queries == BUDGET.max_epochs
+    tighter = dataclasses.replace(BUDGET, oracle_queries=2)
+    assert run_as(arena, "Liar", {"lie": "oracle"}, tighter).oracle_queries == 2
+
+
+def test_saying_started_again_does_not_stop_the_runners_clock(
+    arena: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(isolate, "START_GRACE_SECONDS", 1.0)
+    outcome = run_as(
+        arena, "Liar", {"lie": "started"}, dataclasses.replace(BUDGET, seconds_per_trial=1)
+    )
+    assert outcome.status == "timeout", outcome.error
+    assert outcome.wall_seconds < 6  # the liar would have gone on for ten
+
+
+class Evil:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (exec, (f"open({str(self.path)!r}, 'w').write('pwned')",))
+
+
+def test_a_pickle_from_the_child_runs_no_code_in_the_runner(arena: dict[str, Any]) -> None:
+    pwned = Path(arena["targets"]["pwned"])
+    outcome = run_as(arena, "Liar", {"lie": "pickle"})
+    assert not outcome.ok and "malformed" in outcome.error, outcome.error
+    assert not pwned.exists()
+    # the control: read as a pickle, as a plain Connection.recv() would, it runs
+    ours, theirs = Pipe()
+    theirs.send(Evil(pwned))
+    ours.recv()
+    assert pwned.read_text() == "pwned"
+    pwned.unlink()

@@ -290,3 +290,55 @@ def test_the_rerun_sample_is_seeded(bundle: dict) -> None:
     assert len(draws) > 1  # the seed matters ...
     assert tuple(sample(bundle, 2, 7)) in draws and sample(bundle, 2, 7) == sample(bundle, 2, 7)
     assert sorted(sample(bundle, 50, 7)) == sorted(units)  # ... and k is capped by the units
+
+
+@pytest.mark.requires_sandbox
+def test_the_pull_request_check_reruns_each_changed_bundle_in_the_sandbox(
+    made: Path, tmp_path: Path
+) -> None:
+    """What .github/workflows/submissions.yml runs: only the bundles the branch changed are
+    verified, by re-runs confined by bubblewrap; a tampered one fails the check, named."""
+    import os
+    import subprocess
+    import sys
+
+    from gbench.sandbox import support
+
+    if support().level != "bwrap":
+        pytest.skip(f"no bubblewrap here: {support().missing}")
+    repo = tmp_path / "repo"
+    pending = repo / "leaderboard" / "submissions" / "pending"
+    pending.mkdir(parents=True)
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    git("config", "user.email", "t@example.org")
+    git("config", "user.name", "t")
+    (pending / "old.json").write_text("not checked: the base branch has it")
+    git("add", ".")
+    git("commit", "-qm", "base")
+    git("checkout", "-qb", "submission")
+    shutil.copy(made / "bundle.json", pending / "mlp-1.0-mini.json")
+    tampered = json.loads((made / "bundle.json").read_text())
+    tampered["results"][0]["test_score"] = 0.999
+    (pending / "bad.json").write_text(json.dumps(tampered))
+    git("add", ".")
+    git("commit", "-qm", "submission")
+    script = Path(__file__).resolve().parents[1] / ".ci" / "verify-submissions"
+    env = {**os.environ, "GBENCH_TASKS_DIR": str(made / "tasks")}
+    env["GBENCH_DATA_DIR"] = str(made / "data")
+    done = subprocess.run(
+        [sys.executable, str(script), "--base", "main", "--rerun", "1"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    out = done.stdout
+    assert done.returncode == 1, out + done.stderr
+    assert "mlp-1.0-mini.json: every check passed" in out
+    assert "bad.json: rejected" in out and "old.json" not in out
+    assert out.count("--sandbox bwrap") == 2

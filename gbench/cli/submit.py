@@ -57,7 +57,7 @@ def submit(
 
     bench = Benchmark(suite, [model], tracking_uri, device=device, threads=threads, log=_stderr)
     bench.run()
-    made = bundle.build(model, suite, bench.tracker.uri, bench.env)
+    made = bundle.build(bench.plugins[model], suite, bench.tracker.uri, bench.env)
     out = out or Path(f"bundle-{made['model']['name']}-{suite}.json")
     bundle.write(made, out)
     rows = [

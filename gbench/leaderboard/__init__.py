@@ -10,6 +10,11 @@ The leaderboard reads ONE input type: a list of tidy result rows, one per
 from), ``"verified"`` (a submission re-run by ``gbench verify``) or ``"self-reported"``
 (submitted numbers, not re-run); ``trials`` and ``search_seconds`` are the search budget
 the model used on the task (0 trials when a configuration was given; null if unknown).
+``sandbox`` is how the row's plugin code was confined; a result over several splits shows
+the weakest level, null (``unknown``) counting as weaker than ``none``. The seconds a result
+spent are the runner's ``wall_seconds``; a row without them (older runs, bundles) counts its
+``train_seconds`` instead. Columns and cells showing a figure of
+``gbench.record.CHILD_REPORTED`` (the child's own report, forgeable) are marked †.
 
 A submission bundle is a JSON file in ``leaderboard/submissions/*.json``::
 

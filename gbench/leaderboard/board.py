@@ -10,12 +10,18 @@ from __future__ import annotations
 import math
 import statistics
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from gbench.leaderboard import stats
 from gbench.leaderboard.facts import DatasetFacts, Known, SuiteFacts, TaskFacts
 from gbench.leaderboard.inputs import SOURCES, Inputs
+from gbench.record import SandboxLevel
+
+UNKNOWN = "unknown"  # a row that does not say how its plugin code was confined
+LEVELS: tuple[str, ...] = (*get_args(SandboxLevel), UNKNOWN)
+"""Sandbox levels, strongest first: an unrecorded level may have been none, so it is weakest."""
 
 
 def unique(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -73,22 +79,41 @@ class Entry:
 
     @property
     def train_seconds(self) -> float | None:
-        """Mean training seconds of one final run (one split)."""
-        known = [r["train_seconds"] for r in self.rows if r["train_seconds"] is not None]
-        return statistics.fmean(known) if known else None
+        """Mean training seconds of one final run (one split), as the child reported them."""
+        return known_mean(r["train_seconds"] for r in self.rows)
+
+    @property
+    def wall_seconds(self) -> float | None:
+        """Mean wall-clock seconds of one final run, as the runner measured them."""
+        return known_mean(r["wall_seconds"] for r in self.rows)
+
+    @property
+    def run_seconds(self) -> float | None:
+        """Mean seconds of one final run as the budget counts them (see :func:`spent`)."""
+        return known_mean(spent(r) for r in self.rows)
 
     @property
     def seconds(self) -> float | None:
-        """The budget used: training seconds of the search trials plus every final run."""
+        """The budget used: wall seconds of the search trials plus every final run."""
         parts = [self.rows[0]["search_seconds"]]
-        parts += [r["train_seconds"] for r in self.rows]
+        parts += [spent(r) for r in self.rows]
         known = [p for p in parts if p is not None]
         return math.fsum(known) if known else None
+
+    @property
+    def seconds_by_child(self) -> bool:
+        """Whether :attr:`seconds` counts a child's own report: a run without wall seconds."""
+        return any(r["wall_seconds"] is None and r["train_seconds"] is not None for r in self.rows)
 
     @property
     def source(self) -> str:
         """The least trusted source among the splits: one self-reported split makes it so."""
         return max((r["source"] for r in self.rows), key=SOURCES.index)
+
+    @property
+    def sandbox(self) -> str:
+        """The weakest confinement among the splits: one unconfined split makes it so."""
+        return weakest(level(r) for r in self.rows)
 
     @property
     def hardware(self) -> str:
@@ -97,6 +122,26 @@ class Entry:
     @property
     def config(self) -> dict[str, Any]:
         return self.rows[0]["config"]
+
+
+def known_mean(values: Iterable[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return statistics.fmean(known) if known else None
+
+
+def spent(row: dict[str, Any]) -> float | None:
+    """A final run's seconds: the runner's wall clock; for a row recorded without it (older
+    runs, bundles), the training seconds the child reported."""
+    return row["wall_seconds"] if row["wall_seconds"] is not None else row["train_seconds"]
+
+
+def level(row: dict[str, Any]) -> str:
+    """How the row's plugin code was confined, or ``unknown``."""
+    return row["sandbox"] or UNKNOWN
+
+
+def weakest(levels: Iterable[str]) -> str:
+    return max(levels, key=LEVELS.index)
 
 
 def hardware(row: dict[str, Any]) -> str:

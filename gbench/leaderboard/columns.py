@@ -32,18 +32,56 @@ VS_BEST = Column(
     p="p",
     help="Paired t-test against the best model over shared splits; tied when p ≥ 0.05",
 )
-PARAMS = Column("parameters", "params", "int", best="min", help="Trainable parameters")
+PARAMS = Column(
+    "parameters",
+    "params",
+    "int",
+    best="min",
+    origin="num_parameters",
+    help="Trainable parameters, counted from the shapes the child returns",
+)
 TRIALS = Column("trials", "trials", "int", help="Search trials run (budget used)")
 SECONDS = Column(
-    "seconds", "seconds", "seconds", best="min", help="Training seconds: search + final runs"
+    "seconds",
+    "seconds",
+    "seconds",
+    best="min",
+    child="seconds_by_child",
+    help="Wall-clock seconds of the search trials and final runs, measured by the runner; "
+    "† where a final run recorded none and its child-reported training seconds count instead",
 )
-TRAIN = Column("train_seconds", "s / run", "seconds", best="min", help="Training s per split")
+WALL = Column(
+    "wall_seconds",
+    "wall s / run",
+    "seconds",
+    best="min",
+    origin="wall_seconds",
+    help="Seconds from a final run's start to its result, mean per split",
+)
+TRAIN = Column(
+    "train_seconds",
+    "train s / run",
+    "seconds",
+    best="min",
+    origin="train_seconds",
+    help="Training seconds, mean per split",
+)
 SOURCE = Column(
     "source",
     "source",
     "badge",
     help="gbench run: run by gbench here; verified: re-run by `gbench verify`; "
     "self-reported: submitted numbers, not re-run",
+)
+SANDBOX = Column(
+    "sandbox",
+    "sandbox",
+    "badge",
+    help="How the process running the plugin's code was confined (for a result over several "
+    "splits, the weakest). bwrap: bubblewrap namespaces, no network, a read-only root with "
+    "only what the job needs; landlock+netns: the same paths through Landlock, a new network "
+    "namespace; none: a plain child process, which plugin code can leave (files, sockets); "
+    "unknown: not recorded (older runs, submitted numbers)",
 )
 HARDWARE = Column("hardware", "hardware")
 BEST_OR_TIED = Column(

@@ -26,7 +26,7 @@ from gbench.errors import GbenchError
 from gbench.leaderboard import plots
 from gbench.leaderboard.board import Board, Entry, assemble
 from gbench.leaderboard.inputs import Inputs
-from gbench.leaderboard.tables import Table
+from gbench.leaderboard.tables import CHILD_NOTE, Table
 from gbench.resources import folder
 
 SITE = folder("leaderboard")  # templates/ and static/
@@ -109,6 +109,7 @@ def environment() -> Any:
     )
     env.filters["safe_url"] = safe_url
     env.globals["project_url"] = project_url()
+    env.globals["child_note"] = CHILD_NOTE
     return env
 
 

@@ -13,10 +13,17 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from gbench import record
 from gbench.leaderboard.stats import TIE_STATUSES
 
 TIE_MARK = {"best": "★ best", "tied": "≈ tied", "below": "below", "untested": "untested"}
 SYMBOL = {"best": "★", "tied": "≈", "below": "", "untested": ""}  # after a marked score
+DAGGER = "†"  # after a figure the plugin's own process reported
+CHILD_NOTE = (
+    f"{DAGGER} reported by the process that runs the plugin's code; "
+    "a hostile plugin could forge it."
+)
+BY = {"child": CHILD_NOTE, "runner": "Measured by the runner, outside the plugin's reach."}
 
 
 @dataclass(frozen=True)
@@ -32,10 +39,30 @@ class Column:
     link: str = ""  # key of the cell's href (a page of the site; not downloaded)
     help: str = ""  # the header's tooltip
     shown: bool = True  # False: in the downloads (and filters) only, to keep a table narrow
+    origin: str = ""  # the Result field the value comes from: says who measured it
+    child: str = ""  # key of a flag: this row's value counts a child-reported figure
 
     @property
     def numeric(self) -> bool:
         return self.kind not in ("text", "code", "hash", "badge")
+
+    @property
+    def by(self) -> str:
+        """``runner`` or ``child`` (see :func:`gbench.record.reported_by`); ``""`` otherwise."""
+        return record.reported_by(self.origin) if self.origin else ""
+
+    @property
+    def heading(self) -> str:
+        """The label, marked † where every value is the child's own report."""
+        return f"{self.label} {DAGGER}" if self.by == "child" else self.label
+
+    @property
+    def tooltip(self) -> str:
+        """The help, then who measured the figure."""
+        note = BY.get(self.by, "")
+        if not (note and self.help):
+            return self.help or note
+        return f"{self.help.rstrip('.')}. {note}"
 
 
 @dataclass
@@ -48,10 +75,10 @@ class Table:
     note: str = ""
 
     def keys(self) -> list[str]:
-        """Downloaded columns: every value and its std, tie status and p-value."""
+        """Downloaded columns: every value and its std, tie status, p-value and child flag."""
         out: list[str] = []
         for c in self.columns:
-            out += [k for k in (c.key, c.std, c.of, c.tie, c.p) if k and k not in out]
+            out += [k for k in (c.key, c.std, c.of, c.tie, c.p, c.child) if k and k not in out]
         return out
 
     def records(self) -> list[dict[str, Any]]:
@@ -110,21 +137,25 @@ def cell(c: Column, r: dict[str, Any], best: float | None) -> dict[str, Any]:
         text += f"/{r[c.of]}"
     if c.kind == "badge" and value:
         classes.append("b-" + re.sub(r"[^a-z]+", "-", str(value).lower()))
+    titles = []
     if c.kind == "hash" and value:
-        title = str(value)  # shown shortened; the full value on hover and in the downloads
+        titles.append(str(value))  # shown shortened; the full value on hover and in the downloads
     status = r.get(c.tie) if c.tie else None
-    title = ""
     if status:
         classes.append(status)
         p = plain(r.get(c.p)) if c.p else None
-        title = TIE_MARK[status] + (f" (paired t-test p = {p:.3g})" if p is not None else "")
+        titles.append(TIE_MARK[status] + (f" (paired t-test p = {p:.3g})" if p is not None else ""))
         if c.kind == "tie":
             text += f" · p = {p:.2g}" if p is not None else ""
         elif SYMBOL[status]:
             text += f" {SYMBOL[status]}"
+    if c.child and r.get(c.child) and value is not None:
+        text += f" {DAGGER}"
+        titles.append(CHILD_NOTE)
     if best is not None and value is not None and value == best:
         classes.append("top")
     href = r.get(c.link) if c.link and value is not None else None
+    title = "; ".join(titles)
     return {"text": text, "sort": sort, "href": href, "class": " ".join(classes), "title": title}
 
 

@@ -6,11 +6,13 @@ Shipped baselines register through the same entry-point group as any user's pack
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from gbench.errors import GbenchError
-from gbench.models.plugin import BACKENDS, Budget, GraphInfo, Metadata, Model
+from gbench.models.plugin import BACKENDS, Budget, GraphInfo, Metadata, Model, OverBudgetError
 from gbench.models.space import Categorical, Float, Int, LogFloat, SpaceError, check_space, describe
+from gbench.record import LABEL_INPUTS
 from gbench.registry import Registry, is_file_target
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "LogFloat",
     "Metadata",
     "Model",
+    "OverBudgetError",
     "PluginError",
     "get",
     "info",
@@ -37,6 +40,16 @@ class PluginError(GbenchError):
 
 def names() -> list[str]:
     return MODELS.names()
+
+
+def target(name: str) -> str:
+    """Where ``name``'s plugin lives (``module:Class`` or ``file.py:Class``); imports nothing."""
+    if name in MODELS or not is_file_target(name):
+        return MODELS.target(name)
+    path = name.rpartition(":")[0]
+    if not Path(path).is_file():
+        raise PluginError(f"{path}: no such file")
+    return name
 
 
 def get(name: str) -> type[Model]:
@@ -66,6 +79,8 @@ def check_plugin(obj: Any, where: str) -> type[Model]:
             raise PluginError(f"{where}: {label}.meta.{field} is empty")
     if obj.backend not in BACKENDS:
         raise PluginError(f"{where}: {label}.backend must be one of {', '.join(BACKENDS)}")
+    if obj.label_inputs not in LABEL_INPUTS:
+        raise PluginError(f"{where}: {label}.label_inputs must be one of {', '.join(LABEL_INPUTS)}")
     try:
         obj.entry_form()
     except TypeError as err:
@@ -88,6 +103,7 @@ def info(name: str) -> dict[str, Any]:
         "family": m.family,
         "backend": cls.backend,
         "entry": cls.entry_form(),
+        "label_inputs": cls.takes_labels(),
         "authors": list(m.authors),
         "paper": m.paper,
         "code": m.code,

@@ -16,7 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from gbench.errors import GbenchError
 from gbench.models.space import Param
+from gbench.record import LabelInputs
 
 if TYPE_CHECKING:
     import torch
@@ -24,6 +26,10 @@ if TYPE_CHECKING:
     from gbench.graph import Graph
 
 BACKENDS = ("torch", "dgl")
+
+
+class OverBudgetError(GbenchError):
+    """Past what the task allows: too many parameters, or too many validation queries."""
 
 
 @dataclass(frozen=True)
@@ -82,11 +88,16 @@ class Model:
 
     Subclasses set ``meta`` and ``space`` and override exactly one of ``build`` or ``fit``.
     ``backend = "dgl"`` makes gbench hand ``fit``/``forward`` a ``DGLGraph`` instead.
+    A ``build`` model that feeds the training labels into its forward (the label trick) sets
+    ``label_inputs = "train"``; a ``fit`` model always takes them. Either kind is then refused
+    on tasks whose ``label_inputs`` is ``none``, and every other model gets a graph without
+    labels there.
     """
 
     meta: ClassVar[Metadata]
     space: ClassVar[dict[str, Param]] = {}
     backend: ClassVar[str] = "torch"
+    label_inputs: ClassVar[LabelInputs] = "none"
 
     def build(self, info: GraphInfo, params: dict[str, Any]) -> torch.nn.Module:
         raise NotImplementedError
@@ -112,3 +123,8 @@ class Model:
                 "defines both build and fit" if built else "defines neither build nor fit"
             )
         return "build" if built else "fit"
+
+    @classmethod
+    def takes_labels(cls) -> LabelInputs:
+        """The labels it takes as input: ``train`` for a ``fit`` plugin, else as declared."""
+        return "train" if cls.entry_form() == "fit" else cls.label_inputs

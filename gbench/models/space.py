@@ -143,3 +143,16 @@ def describe(p: Param) -> dict[str, Any]:
     if p.log:
         kind = f"log-{kind}"
     return {"type": kind, "low": p.low, "high": p.high, "default": p.default}
+
+
+def parse(d: dict[str, Any]) -> Param:
+    """The parameter :func:`describe` gave ``d`` for (how the runner rebuilds a plugin's space
+    from the metadata a sandboxed child sent, without importing the plugin)."""
+    kind = d.get("type")
+    if kind == "categorical":
+        return Categorical(tuple(d["choices"]), d.get("default"))
+    if kind in ("int", "log-int"):
+        return Int(d["low"], d["high"], kind == "log-int", d.get("default"))
+    if kind in ("float", "log-float"):
+        return Float(d["low"], d["high"], kind == "log-float", d.get("default"))
+    raise SpaceError(f"unknown parameter type {kind!r}")

@@ -18,18 +18,16 @@ from torch import Tensor
 
 from gbench.errors import GbenchError
 from gbench.graph import Graph
+from gbench.metrics import score
 from gbench.models import oracle
 from gbench.models.backends import to_backend
-from gbench.models.plugin import Budget, GraphInfo, Model
+from gbench.models.plugin import Budget, GraphInfo, Model, OverBudgetError
+from gbench.record import LABEL_INPUTS, LabelInputs
 from gbench.timing import mean_after_warmup, timed
 
 
 class TrainingError(GbenchError):
     """A run that cannot produce predictions (NaN loss, wrong output shape, ...)."""
-
-
-class OverBudgetError(GbenchError):
-    """A model that exceeds the task's parameter cap; rejected before training."""
 
 
 @dataclass
@@ -42,14 +40,33 @@ class RunResult:
     inference_seconds: float  # all evaluation forwards
     epoch_seconds: float  # mean training step after warm-up
     timed_out: bool
-    num_parameters: int
+    parameter_shapes: list[tuple[int, ...]]  # of the trainable parameters (the runner counts)
     history: dict[str, list[float]] = field(default_factory=dict)
 
+    @property
+    def num_parameters(self) -> int:
+        return count(self.parameter_shapes)
 
-def run(plugin: Model, graph: Graph, params: dict[str, Any], budget: Budget) -> RunResult:
+
+def count(shapes: list[tuple[int, ...]] | list[list[int]]) -> int:
+    """Elements of parameters of these shapes."""
+    return sum(math.prod(s) for s in shapes)
+
+
+def run(
+    plugin: Model,
+    graph: Graph,
+    params: dict[str, Any],
+    budget: Budget,
+    label_inputs: LabelInputs = "train",
+) -> RunResult:
     """Train/fit ``plugin`` on ``graph``'s active split under ``budget``, in this process."""
-    with oracle.in_process(graph.metric, graph.val_idx, graph.y[graph.val_idx]) as validate:
-        return run_view(plugin, graph.training_view(), validate, params, budget)
+    val_y = graph.y[graph.val_idx]
+    with oracle.in_process(graph.metric, graph.val_idx, val_y) as validate:
+        r = run_view(plugin, graph.training_view(), validate, params, budget, label_inputs)
+    if plugin.entry_form() == "fit":  # its score, as the runner computes it from predictions
+        r.val_score = score(graph.metric, r.predictions[graph.val_idx.cpu()], val_y.cpu())
+    return r
 
 
 def run_view(
@@ -58,8 +75,13 @@ def run_view(
     validate: Callable[[Tensor], float],
     params: dict[str, Any],
     budget: Budget,
+    label_inputs: LabelInputs = "train",
 ) -> RunResult:
-    """Run on a training view; ``validate`` scores predictions on the hidden validation labels."""
+    """Run on a training view; ``validate`` scores predictions on the hidden validation labels.
+
+    The plugin's graph holds the training labels where the task's ``label_inputs`` is
+    ``train``; with ``none`` it holds no label at all, and only gbench's trainer (the loss)
+    uses them, so a ``fit`` plugin, which has no other way to learn, is refused."""
     budget = Budget(
         budget.max_epochs,
         budget.patience,
@@ -68,26 +90,33 @@ def run_view(
         budget.max_parameters,
         budget.warmup_epochs,
     )
+    if label_inputs not in LABEL_INPUTS:
+        raise TrainingError(f"label_inputs must be one of {', '.join(LABEL_INPUTS)}")
+    train_y = view.y[view.train_idx]
+    given = view if label_inputs == "train" else view.without_labels()
     if plugin.entry_form() == "fit":
+        if label_inputs == "none":
+            raise TrainingError(refused_labels(plugin.meta.name))
         with timed(view.device) as t, held_parameters(plugin, budget.max_parameters) as held:
-            pred = plugin.fit(to_backend(plugin, view), params, budget)
-        n_params = max(held.peak, trainable_reachable(plugin))
-        _check_cap(plugin, n_params, budget.max_parameters)
+            pred = plugin.fit(to_backend(plugin, given), params, budget)
+        kept = trainable_reachable(plugin)
+        shapes = held.peak_shapes if count(held.peak_shapes) >= count(kept) else kept
+        _check_cap(plugin, count(shapes), budget.max_parameters)
         pred = _checked(pred, view)
         return RunResult(
             predictions=pred.detach().cpu(),
             epochs=0,
             best_epoch=0,
-            val_score=validate(pred),
+            val_score=math.nan,  # scored by whoever holds the labels, without a query
             train_seconds=t.seconds,
             inference_seconds=0.0,
             epoch_seconds=t.seconds,
             timed_out=t.seconds > budget.seconds,
-            num_parameters=n_params,
+            parameter_shapes=shapes,
         )
     module = plugin.build(GraphInfo.of(view), params).to(view.device)
-    n_params = sum(p.numel() for p in module.parameters() if p.requires_grad)
-    _check_cap(plugin, n_params, budget.max_parameters)
+    shapes = [tuple(p.shape) for p in module.parameters() if p.requires_grad]
+    _check_cap(plugin, count(shapes), budget.max_parameters)
     opt = plugin.optimizer(module, params)
     if opt is None:
         if "lr" not in params:
@@ -95,7 +124,14 @@ def run_view(
         opt = torch.optim.Adam(
             module.parameters(), lr=params["lr"], weight_decay=params.get("weight_decay", 0.0)
         )
-    return _train(module, opt, to_backend(plugin, view), view, budget, n_params)
+    return _train(module, opt, to_backend(plugin, given), view, train_y, budget, shapes)
+
+
+def refused_labels(model: str) -> str:
+    return (
+        f"{model} takes training labels as input (a fit plugin, or label_inputs = 'train'), "
+        "which this task's label_inputs = 'none' does not allow; run it on a task that does"
+    )
 
 
 def _check_cap(plugin: Model, n_params: int, cap: int | None) -> None:
@@ -113,22 +149,27 @@ class HeldParameters:
 
     plugin: Model
     cap: int | None
-    alive: dict[int, int] = field(default_factory=dict)
+    alive: dict[int, tuple[int, ...]] = field(default_factory=dict)
     total: int = 0
-    peak: int = 0
+    peak_shapes: list[tuple[int, ...]] = field(default_factory=list)  # alive at the peak
+
+    @property
+    def peak(self) -> int:
+        return count(self.peak_shapes)
 
     def register(self, module: torch.nn.Module, name: str, param: Tensor | None) -> None:
         if param is None or not param.requires_grad or id(param) in self.alive:
             return
-        key, n = id(param), param.numel()
-        self.alive[key] = n
-        self.total += n
-        self.peak = max(self.peak, self.total)
+        key = id(param)
+        self.alive[key] = tuple(param.shape)
+        self.total += param.numel()
+        if self.total > self.peak:
+            self.peak_shapes = list(self.alive.values())
         weakref.finalize(param, self._free, key)
         _check_cap(self.plugin, self.total, self.cap)  # at construction, before training
 
     def _free(self, key: int) -> None:
-        self.total -= self.alive.pop(key, 0)
+        self.total -= math.prod(self.alive.pop(key, (0,)))
 
 
 @contextmanager
@@ -146,11 +187,11 @@ def held_parameters(plugin: Model, cap: int | None) -> Iterator[HeldParameters]:
         handle.remove()
 
 
-def trainable_reachable(root: Any, limit: int = 200_000) -> int:
-    """Elements of the distinct trainable leaf tensors (parameters, ``requires_grad`` leaves)
+def trainable_reachable(root: Any, limit: int = 200_000) -> list[tuple[int, ...]]:
+    """Shapes of the distinct trainable leaf tensors (parameters, ``requires_grad`` leaves)
     reachable from ``root`` through attributes, containers and closures: what a plugin keeps
     after ``fit``. Modules and classes (``__globals__`` included) are not entered."""
-    found: dict[int, int] = {}
+    found: dict[int, tuple[int, ...]] = {}
     seen: set[int] = set()
     stack = [root]
     while stack and len(seen) < limit:
@@ -160,7 +201,7 @@ def trainable_reachable(root: Any, limit: int = 200_000) -> int:
         seen.add(id(obj))
         if isinstance(obj, Tensor):
             if obj.requires_grad and obj.is_leaf:
-                found[id(obj)] = obj.numel()
+                found[id(obj)] = tuple(obj.shape)
         elif isinstance(obj, dict):
             stack.extend(obj.values())
         elif isinstance(obj, list | tuple | set | frozenset):
@@ -172,7 +213,7 @@ def trainable_reachable(root: Any, limit: int = 200_000) -> int:
             stack.append(obj.__self__)
         elif hasattr(obj, "__dict__"):
             stack.extend(vars(obj).values())
-    return sum(found.values())
+    return list(found.values())
 
 
 def _filled(cell: Any) -> bool:
@@ -188,11 +229,12 @@ def _train(
     opt: torch.optim.Optimizer,
     model_input: Any,
     view: Graph,
+    train_y: Tensor,
     budget: Budget,
-    n_params: int,
+    shapes: list[tuple[int, ...]],
 ) -> RunResult:
     assert budget.validate is not None
-    train_idx, train_y = view.train_idx, view.y[view.train_idx]
+    train_idx = view.train_idx
     history: dict[str, list[float]] = {"loss": [], "val": [], "train_s": [], "infer_s": []}
     best_val, best_epoch, best_pred = -math.inf, 0, None
     timed_out, spent, epoch = False, 0.0, 0
@@ -232,7 +274,7 @@ def _train(
         inference_seconds=sum(history["infer_s"]),
         epoch_seconds=mean_after_warmup(history["train_s"], budget.warmup_epochs),
         timed_out=timed_out,
-        num_parameters=n_params,
+        parameter_shapes=shapes,
         history=history,
     )
 

@@ -78,14 +78,13 @@ class Benchmark:
         progress: bool | None = None,
         sandbox: str = "auto",
     ) -> None:
-        from gbench import models as registry
         from gbench.runner.environment import environment
+        from gbench.runner.isolate import Isolation, choose_sandbox, hidden_paths
         from gbench.runner.tracking import Tracker
         from gbench.tasks import load_suite, load_task
 
         self.suite = load_suite(suite)
         self.tasks = [load_task(t) for t in self.suite.tasks]
-        self.plugins = {m: registry.get(m) for m in models}  # fail fast on a broken plugin
         self.config, self.device, self.force = config, device, force
         self.threads, self.root, self.log, self.progress = threads, root, log, progress
         if device.startswith("cuda"):
@@ -95,28 +94,27 @@ class Benchmark:
                 raise GbenchError("--device cuda: no CUDA device is available here; use cpu")
         self.tracker = Tracker(tracking_uri)
         self.env = environment(device)
-        from gbench.runner.isolate import choose_sandbox
-
         self.sandbox = choose_sandbox(sandbox, log)  # now: a level that cannot be had stops here
+        self.iso = Isolation(self.sandbox, hidden_paths(root, self.tracker.uri))
+        try:  # read by sandboxed children: this process never imports a plugin
+            self.plugins = self.iso.describe(models)
+        except BaseException:
+            self.iso.close()
+            raise
 
     def run(self) -> list[TaskSummary]:
-        from gbench.runner.isolate import Isolation, hidden_paths
-
-        views = Isolation(self.sandbox, hidden_paths(self.root, self.tracker.uri))
         summaries = []
         try:
             for model in self.plugins:
-                summaries += self._run_model(model, views)
+                summaries += self._run_model(model)
         finally:
-            views.close()
+            self.iso.close()
         return summaries
 
-    def _run_model(self, model: str, views: Any) -> list[TaskSummary]:
+    def _run_model(self, model: str) -> list[TaskSummary]:
         from tqdm import tqdm
 
-        from gbench.runner.environment import plugin_source
-
-        source = plugin_source(model)
+        source = self.plugins[model].source
         parent = self.tracker.parent(self.suite.name, model, self.env)
         tags = {
             record.SUITE_VERSION: str(self.suite.version),
@@ -128,7 +126,7 @@ class Benchmark:
         status = "FAILED"
         try:
             for task in tqdm(self.tasks, desc=f"{model}", unit="task", disable=self._quiet()):
-                out.append(self._run_task(model, task, views, parent, tags))
+                out.append(self._run_task(model, task, parent, tags))
             status = "FINISHED"
         finally:
             self.tracker.finish_parent(parent, status)
@@ -137,13 +135,19 @@ class Benchmark:
     def _quiet(self) -> bool | None:
         return None if self.progress is None else not self.progress
 
-    def _run_task(self, model: str, task: Any, views: Any, parent: str, tags: dict) -> TaskSummary:
+    def _run_task(self, model: str, task: Any, parent: str, tags: dict) -> TaskSummary:
         from tqdm import tqdm
 
         from gbench import data
         from gbench.models.space import SpaceError, check_config
 
         summary = TaskSummary(model, task.name, task.metric)
+        if task.label_inputs == "none" and self.plugins[model].info.label_inputs == "train":
+            from gbench.models.train import refused_labels
+
+            summary.error = refused_labels(model)
+            self.log(f"{model} / {task.name}: skipped: {summary.error}")
+            return summary
         graph = data.load(task.dataset, root=self.root)
         digest = data.info(task.dataset, root=self.root)["measured"]["content_sha256"]
         self._record_site(model, parent)
@@ -155,7 +159,7 @@ class Benchmark:
             "replication": task.replication,
             "label_inputs": task.label_inputs,
         }
-        space = self.plugins[model].space
+        space = self.plugins[model].params
         if self.config is not None:
             given = self.config.get(task.name, self.config)
             try:
@@ -163,7 +167,7 @@ class Benchmark:
             except SpaceError as err:
                 raise GbenchError(f"--config for {model} on {task.name}: {err}") from None
         else:
-            config = self._search(model, task, graph, views, parent, tags, digest)
+            config = self._search(model, task, graph, parent, tags, digest)
         if config is None:
             summary.error = "every search trial failed"
             self.log(f"{model} / {task.name}: every search trial failed; no final runs")
@@ -191,7 +195,7 @@ class Benchmark:
             if done and done[0].data.tags.get(record.tag(record.STATUS)) == "ok":
                 summary.scores.append(done[0].data.metrics["test_score"])
                 continue
-            outcome = self._execute(job, graph, task, views, digest)
+            outcome = self._execute(job, graph, task, digest)
             self.tracker.record(parent, outcome, {**tags, "config_hash": chash}, self.suite.name)
             if outcome.ok:
                 summary.scores.append(outcome.test_score)
@@ -205,34 +209,26 @@ class Benchmark:
         """Keep what the leaderboard shows of the suite, its tasks and data (as measured so
         far) and the plugin with the parent run, before any result on the task: a site is
         then built from the store alone, without this data root or plugin."""
-        from gbench import models
         from gbench.leaderboard.facts import document
 
-        doc = document(self.suite, self.tasks, models.info(model), self.root)
+        info = self.plugins[model].info.model_dump()
+        doc = document(self.suite, self.tasks, info, self.root)
         text = json.dumps(doc, sort_keys=True, indent=1)
         self.tracker.client.log_text(parent, text, record.SITE_ARTIFACT)
 
     def _search(
-        self, model: str, task: Any, graph: Any, views: Any, parent: str, tags: dict, digest: str
+        self, model: str, task: Any, graph: Any, parent: str, tags: dict, digest: str
     ) -> dict[str, Any] | None:
         from tqdm import tqdm
 
-        from gbench.runner.search import search
+        from gbench.runner.search import search, search_hash
 
-        space = self.plugins[model].space
-        search_hash = Job(
-            model,
-            task.name,
-            task.version,
-            task.splits[0],
-            task.seeds[0],
-            {"space": repr(space)},
-            "trial",
-        ).config_hash(tags["plugin_version"])
+        space = self.plugins[model].params
+        key = search_hash(self.plugins[model], task)
         previous = []
         if not self.force:
             recorded = self.tracker.search(
-                kind="trial", model=model, task=task.name, search_hash=search_hash
+                kind="trial", model=model, task=task.name, search_hash=key
             )
             recorded = [r for r in recorded if r.info.status in ("FINISHED", "FAILED")]
             for r in sorted(recorded, key=lambda r: int(r.data.tags[record.tag(record.TRIAL)])):
@@ -260,14 +256,14 @@ class Benchmark:
                 number,
                 self.device,
             )
-            outcome = self._execute(job, graph, task, views, digest)
+            outcome = self._execute(job, graph, task, digest)
             self.tracker.record(
                 parent,
                 outcome,
                 {
                     **tags,
                     "config_hash": job.config_hash(tags["plugin_version"]),
-                    "search_hash": search_hash,
+                    "search_hash": key,
                 },
                 self.suite.name,
             )
@@ -285,7 +281,7 @@ class Benchmark:
             bar.close()
         return config
 
-    def _execute(self, job: Job, graph: Any, task: Any, views: Any, digest: str) -> Outcome:
+    def _execute(self, job: Job, graph: Any, task: Any, digest: str) -> Outcome:
         from gbench.runner.isolate import execute
 
-        return execute(job, graph, task.budget, views, digest, self.threads)
+        return execute(job, graph, task.budget, self.iso, digest, self.threads, task.label_inputs)

@@ -1,8 +1,10 @@
 """The job's side of isolation: runs in a child forked by the sandbox's zygote.
 
 It loads the one training view it may read, imports the plugin (the first plugin code to
-run), trains under the budget and sends back test-node predictions and its measurements.
-Validation scores come from the oracle in the parent; test scores are computed there too.
+run), trains under the budget and sends back validation- and test-node predictions with what
+it measured, which the runner treats as the plugin's word: the runner scores the predictions
+itself, counts the oracle's queries, measures the time and counts the parameters from the
+shapes sent. Everything sent is JSON and numeric arrays (:mod:`gbench.sandbox.wire`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import torch
 
 from gbench.graph import Graph, Split
+from gbench.sandbox import wire
 
 
 def load_view(path: str, device: str) -> Graph:
@@ -32,59 +35,90 @@ def load_view(path: str, device: str) -> Graph:
     ).to(device)
 
 
+def main(payload: dict[str, Any], oracle_conn: Connection, result_conn: Connection) -> None:
+    """Run the job in ``payload``, or describe the plugin it names; report how it went."""
+    try:
+        if "describe" in payload:
+            wire.send(result_conn, {"status": "ok", "info": describe(payload["describe"])})
+        else:
+            run_job(payload, oracle_conn, result_conn)
+    except BaseException as err:  # the plugin's bug, reported, never fatal to the benchmark
+        from gbench.models.plugin import OverBudgetError
+
+        status = "over_budget" if isinstance(err, OverBudgetError) else "failed"
+        wire.send(result_conn, {"status": status, "error": failure(err)})
+    finally:
+        result_conn.close()
+        oracle_conn.close()
+
+
+def failure(err: BaseException) -> str:
+    """One line: the exception and the plugin's line it came from."""
+    from gbench.models import OverBudgetError, PluginError
+
+    if isinstance(err, PluginError | OverBudgetError):  # already one line naming the fix
+        return str(err)
+    where = traceback.extract_tb(err.__traceback__)[-1] if err.__traceback__ else None
+    at = f" (at {Path(where.filename).name}:{where.lineno})" if where else ""
+    msg = (str(err).strip().splitlines() or [""])[0]
+    return f"{type(err).__name__}: {msg}{at}"
+
+
+def describe(target: str) -> dict[str, Any]:
+    """The plugin's metadata as data (the runner reads it from here, never imports it)."""
+    import inspect
+
+    from gbench import models
+
+    info = models.info(target)
+    return {**info, "file": str(Path(inspect.getfile(models.get(target))).resolve())}
+
+
 def run_job(payload: dict[str, Any], oracle_conn: Connection, result_conn: Connection) -> None:
-    """Train, then send test-node predictions and measurements back (or the failure)."""
+    """Train, then send validation- and test-node predictions back with what it measured."""
     import numpy as np
 
     from gbench import models
     from gbench.models.oracle import ValidationClient
     from gbench.models.plugin import Budget
-    from gbench.models.train import OverBudgetError, run_view
+    from gbench.models.train import run_view
     from gbench.runner.job import Job
     from gbench.timing import peak_memory_mb
 
     job = Job.from_dict(payload["job"])
     budget_d = payload["budget"]
-    result_conn.send({"status": "started"})  # the budget clock starts now, not at fork
-    try:
-        if payload["threads"]:
-            torch.set_num_threads(payload["threads"])
-        random.seed(job.seed)
-        np.random.seed(job.seed)
-        torch.manual_seed(job.seed)
-        view = load_view(payload["view"], job.device)
-        plugin = models.get(job.model)()
-        budget = Budget(
-            max_epochs=budget_d["max_epochs"],
-            patience=budget_d["patience"],
-            seconds=budget_d["seconds_per_trial"],
-            max_parameters=budget_d["max_parameters"],
-            warmup_epochs=budget_d["warmup_epochs"],
-        )
-        r = run_view(plugin, view, ValidationClient(oracle_conn, view.val_idx), job.config, budget)
-        result_conn.send(
-            {
-                "status": "ok",
-                "test_predictions": r.predictions[view.test_idx.cpu()].float().numpy(),
-                "val_score": r.val_score,
-                "epochs": r.epochs,
-                "best_epoch": r.best_epoch,
-                "train_seconds": r.train_seconds,
-                "inference_seconds": r.inference_seconds,
-                "epoch_seconds": r.epoch_seconds,
-                "timed_out": r.timed_out,
-                "num_parameters": r.num_parameters,
-                "history": r.history,
-                "peak_memory_mb": peak_memory_mb(torch.device(job.device)),
-            }
-        )
-    except OverBudgetError as err:
-        result_conn.send({"status": "over_budget", "error": str(err)})
-    except BaseException as err:  # the plugin's bug, reported, never fatal to the benchmark
-        where = traceback.extract_tb(err.__traceback__)[-1] if err.__traceback__ else None
-        at = f" (at {Path(where.filename).name}:{where.lineno})" if where else ""
-        msg = (str(err).strip().splitlines() or [""])[0]
-        result_conn.send({"status": "failed", "error": f"{type(err).__name__}: {msg}{at}"})
-    finally:
-        result_conn.close()
-        oracle_conn.close()
+    wire.send(result_conn, {"status": "started"})  # the budget clock starts now, not at fork
+    if payload["threads"]:
+        torch.set_num_threads(payload["threads"])
+    random.seed(job.seed)
+    np.random.seed(job.seed)
+    torch.manual_seed(job.seed)
+    view = load_view(payload["view"], job.device)
+    plugin = models.get(job.model)()
+    budget = Budget(
+        max_epochs=budget_d["max_epochs"],
+        patience=budget_d["patience"],
+        seconds=budget_d["seconds_per_trial"],
+        max_parameters=budget_d["max_parameters"],
+        warmup_epochs=budget_d["warmup_epochs"],
+    )
+    validate = ValidationClient(oracle_conn, view.val_idx)
+    r = run_view(plugin, view, validate, job.config, budget, payload["label_inputs"])
+    predictions = r.predictions.float()
+    wire.send(
+        result_conn,
+        {
+            "status": "ok",
+            "val_predictions": predictions[view.val_idx.cpu()].numpy(),
+            "test_predictions": predictions[view.test_idx.cpu()].numpy(),
+            "parameter_shapes": [list(s) for s in r.parameter_shapes],
+            "epochs": r.epochs,
+            "best_epoch": r.best_epoch,
+            "train_seconds": r.train_seconds,
+            "inference_seconds": r.inference_seconds,
+            "epoch_seconds": r.epoch_seconds,
+            "timed_out": r.timed_out,
+            "history": r.history,
+            "peak_memory_mb": peak_memory_mb(torch.device(job.device)),
+        },
+    )

@@ -75,17 +75,27 @@ def environment(device: str) -> dict[str, str]:
     return {k: str(v) for k, v in env.items()}
 
 
-def plugin_source(model: str) -> dict[str, str]:
-    """sha256 and git commit of the file that defines ``model``'s plugin class."""
-    import inspect
+def plugin_source(target: str, reported: str, version: str) -> dict[str, str]:
+    """sha256 and git commit of the file that defines the plugin at ``target``.
 
-    from gbench import models
+    A file target is its own file. For a registered plugin the describing child names the
+    module file (``reported``), which must lie inside the plugin's own package: a plugin
+    cannot pass another package's file off as its source.
+    """
+    from gbench.models import PluginError
+    from gbench.registry import is_file_target
+    from gbench.sandbox.policy import gbench_paths, plugin_paths
 
-    cls = models.get(model)
-    path = Path(inspect.getfile(cls)).resolve()
+    if is_file_target(target):
+        path = Path(target.rpartition(":")[0]).resolve()
+    else:
+        path = Path(reported).resolve()
+        mine = plugin_paths(target) + (gbench_paths() if target.startswith("gbench.") else [])
+        if not any(path == p or p in path.parents for p in mine) or not path.is_file():
+            raise PluginError(f"{target}: its class is defined in {path}, outside its package")
     return {
         "plugin_file": str(path),
         "plugin_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         "plugin_commit": git_commit(path),
-        "plugin_version": cls.meta.version,
+        "plugin_version": version,
     }

@@ -10,27 +10,37 @@ error; the caller carries on.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import tempfile
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from multiprocessing.connection import wait
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from gbench.graph import Graph
 from gbench.metrics import score
+from gbench.models.described import Described
+from gbench.models.oracle import Oracle
+from gbench.models.train import count
+from gbench.record import LabelInputs
+from gbench.runner.environment import plugin_source
 from gbench.runner.job import Job, Outcome
 from gbench.sandbox import Support, Zygote, ZygoteDied, choose
 from gbench.sandbox.policy import make
+from gbench.sandbox.wire import WireError, receive
 from gbench.tasks import TaskBudget
 
 START_GRACE_SECONDS = 30.0  # plugin import and setup, on top of the trial's budget
 STARTUP_LIMIT_SECONDS = 600.0  # a child that has not even started by then is declared dead
+DESCRIBE_SECONDS = 120.0  # importing a plugin and reading its metadata
+TIMEOUT = "timeout"
 WARM_HOSTS = 2  # zygotes kept warm: one per (plugin, task) being run, and the one before
 
 
@@ -96,13 +106,32 @@ class Isolation:
             self._paths[key] = path
         return self._paths[key]
 
+    def describe(self, names: Sequence[str]) -> dict[str, Described]:
+        """Each plugin's metadata, read by a sandboxed child that imports it (this process
+        never does), validated against the plugin API's schema; a broken plugin is a
+        PluginError. One sandboxed zygote serves them all: its start-up is the cost, paid
+        again only when the plugin's or gbench's source files change."""
+        from gbench import models
+
+        keys = {n: (self.level, n, fingerprint(models.target(n))) for n in dict.fromkeys(names)}
+        todo = [n for n, key in keys.items() if key not in DESCRIBED]
+        if todo:
+            targets = [models.target(n) for n in todo]
+            policy = make(targets, None, self._hidden, self.memory_bytes)
+            zygote = Zygote(self.sandbox.level, policy)
+            try:
+                for name, target in zip(todo, targets, strict=True):
+                    DESCRIBED[keys[name]] = _describe(zygote, name, target)
+            finally:
+                zygote.close()
+        return {n: DESCRIBED[keys[n]] for n in names}
+
     def host(self, model: str, view: Path) -> Zygote:
         """The warm zygote for ``model`` on ``view``'s task, started (and confined) if need be.
 
         With Landlock each job narrows its zygote's access to its own split's view, so one
         zygote serves every split of a task; without it, each split needs its own zygote.
         """
-        from gbench import models
         from gbench.sandbox.kernel import landlock_abi
 
         shared = self.sandbox.level != "none" and landlock_abi() > 0
@@ -112,8 +141,9 @@ class Isolation:
             return self._hosts[key]
         while len(self._hosts) >= WARM_HOSTS:
             self._hosts.popitem(last=False)[1].close()
-        target = models.MODELS.target(model) if model in models.MODELS else model
-        policy = make(target, key[1], self._hidden, memory_bytes=self.memory_bytes)
+        from gbench import models
+
+        policy = make([models.target(model)], key[1], self._hidden, self.memory_bytes)
         self._hosts[key] = Zygote(self.sandbox.level, policy)
         return self._hosts[key]
 
@@ -137,80 +167,181 @@ def execute(
     iso: Isolation,
     dataset_sha256: str,
     threads: int | None = None,
+    label_inputs: LabelInputs = "train",
 ) -> Outcome:
-    """Run ``job`` on ``graph`` (split ``job.split``) in a sandboxed child under ``budget``."""
+    """Run ``job`` on ``graph`` (split ``job.split``) in a sandboxed child under ``budget``.
+
+    What the child says is the plugin's word: the figures that decide a result are this
+    process's own. It scores the predictions the child returns (validation and test), answers
+    and counts the oracle's queries up to the task's cap, measures the wall-clock time and
+    kills the child at the limit, and counts the parameters from the shapes the child sends.
+    """
     graph = graph.with_split(job.split)
     out = Outcome(
         job=job, status="crashed", dataset_sha256=dataset_sha256, split_sha256=graph.split.sha256()
     )
-    val_y = graph.y[graph.val_idx].cpu()
+    oracle = Oracle(graph.metric, graph.y[graph.val_idx], budget.query_cap)
     view = iso.view(graph, dataset_sha256)
     zygote = iso.host(job.model, view)
     start = time.perf_counter()
-    job_id, oracle, result = zygote.run(
-        {"job": job.to_dict(), "view": str(view), "budget": vars(budget), "threads": threads}
+    job_id, queries, result = zygote.run(
+        {
+            "job": job.to_dict(),
+            "view": str(view),
+            "budget": vars(budget),
+            "threads": threads,
+            "label_inputs": label_inputs,
+        }
     )
-    deadline = start + STARTUP_LIMIT_SECONDS
     payload: dict[str, Any] | None = None
-    watched: list[Any] = [oracle, result, zygote.ctl]
     try:
-        while payload is None:
-            remaining = deadline - time.perf_counter()
-            if remaining <= 0:
-                out.status = "timeout"
-                out.error = f"stopped after {budget.seconds_per_trial:g}s budget (+ start grace)"
-                break
-            ready = wait(watched, timeout=remaining)
-            if oracle in ready:
-                try:
-                    pred = oracle.recv()
-                    oracle.send(score(graph.metric, torch.from_numpy(pred), val_y))
-                except (EOFError, OSError):
-                    watched.remove(oracle)
-            if result in ready:
-                try:
-                    payload = result.recv()
-                except (EOFError, OSError):
-                    watched.remove(result)
-                if payload is not None and payload["status"] == "started":
-                    payload = None
-                    deadline = time.perf_counter() + budget.seconds_per_trial + START_GRACE_SECONDS
-            if zygote.ctl in ready:
-                zygote.poll()
-            if payload is None and result not in watched and job_id in zygote.exits:
-                out.error = _exit_reason(zygote.exits.pop(job_id))
-                break
+        limit = budget.seconds_per_trial + START_GRACE_SECONDS
+        payload, out.error = _watch(zygote, job_id, queries, result, oracle, limit)
         zygote.kill(job_id)  # a result is in hand (or never will be): no need to wait for it
     except ZygoteDied as err:
         iso.drop(zygote)
         out.error = str(err)
     finally:
-        oracle.close()
+        queries.close()
         result.close()
     out.wall_seconds = time.perf_counter() - start
+    out.oracle_queries = oracle.queries
     if payload is None:
+        if out.error == TIMEOUT:
+            out.status = "timeout"
+            out.error = f"stopped after {budget.seconds_per_trial:g}s budget (+ start grace)"
         return out
-    out.status = payload["status"]
-    out.error = payload.get("error", "")
+    status = payload.get("status")
+    out.status = status if status in ("ok", "failed", "over_budget") else "failed"
+    out.error = str(payload.get("error", ""))[:4000]
+    if status != out.status:
+        out.error = f"the child's result is malformed: status {str(status)[:40]!r}"
     if out.ok:
-        for key in (
-            "val_score",
-            "epochs",
-            "best_epoch",
-            "train_seconds",
-            "inference_seconds",
-            "epoch_seconds",
-            "num_parameters",
-            "history",
-            "peak_memory_mb",
-        ):
-            setattr(out, key, payload[key])
-        out.test_predictions = payload["test_predictions"]
-        test_y = graph.y[graph.test_idx].cpu()
-        out.test_score = score_task(graph, torch.from_numpy(out.test_predictions), test_y)
-        if payload["timed_out"]:
-            out.error = "training stopped at the time budget; best epoch so far kept"
+        try:
+            _take(out, payload, graph, budget)
+        except (KeyError, TypeError, ValueError) as err:
+            out.status = "failed"
+            out.error = f"the child's result is malformed: {type(err).__name__}: {err}"
+    if oracle.refused and out.status in ("ok", "failed"):
+        out.status, out.error = "over_budget", oracle.refusal()
     return out
+
+
+DESCRIBED: dict[tuple[str, str, str], Described] = {}
+"""Plugins described in this process, by (sandbox level, name, source fingerprint)."""
+
+
+def fingerprint(target: str) -> str:
+    """What a plugin's metadata can depend on: the Python files of its package (or its file)
+    and of gbench, by path, size and modification time."""
+    from gbench.sandbox.policy import gbench_paths, plugin_paths
+
+    stats = []
+    for root in [*plugin_paths(target), *gbench_paths()]:
+        files = [root] if root.is_file() else sorted(root.rglob("*.py"))
+        stats += [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
+    return hashlib.sha256(repr(stats).encode()).hexdigest()
+
+
+def _describe(zygote: Zygote, name: str, target: str) -> Described:
+    from gbench import models
+    from gbench.models.described import validated
+
+    job_id, queries, result = zygote.run({"describe": name})
+    try:
+        payload, error = _watch(zygote, job_id, queries, result, None, DESCRIBE_SECONDS)
+    finally:
+        queries.close()
+        result.close()
+    if payload is None or payload.get("status") != "ok":
+        reason = payload.get("error") if payload else error
+        raise models.PluginError(str(reason)[:2000])
+    raw = payload.get("info")
+    if not isinstance(raw, dict):
+        raise models.PluginError(f"{name}: its describing child sent no metadata")
+    info, params = validated({k: v for k, v in raw.items() if k != "file"}, name)
+    source = plugin_source(target, str(raw.get("file", "")), info.version)
+    return Described(name, target, info, params, source)
+
+
+def _watch(
+    zygote: Zygote,
+    job_id: str,
+    queries: Connection,
+    result: Connection,
+    oracle: Oracle | None,
+    seconds: float,
+) -> tuple[dict[str, Any] | None, str]:
+    """Serve the job's oracle queries until its result comes, the child dies or ``seconds``
+    after it started are up (the error is then ``TIMEOUT``)."""
+    deadline = time.perf_counter() + STARTUP_LIMIT_SECONDS
+    started = False
+    watched: list[Any] = [queries, result, zygote.ctl]
+    while True:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            return None, TIMEOUT
+        ready = wait(watched, timeout=remaining)
+        if queries in ready:
+            try:
+                if oracle is None:
+                    raise EOFError
+                oracle.answer(queries)
+            except (EOFError, OSError, WireError):
+                watched.remove(queries)
+        if result in ready:
+            try:
+                payload = receive(result)
+            except (EOFError, OSError):
+                watched.remove(result)
+            except WireError as err:
+                return None, f"the child sent a malformed message: {err}"
+            else:
+                if payload.get("status") != "started":
+                    return payload, ""
+                if not started:  # the clock starts once: a second "started" changes nothing
+                    started = True
+                    deadline = time.perf_counter() + seconds
+        if zygote.ctl in ready:
+            zygote.poll()
+        if result not in watched and job_id in zygote.exits:
+            return None, _exit_reason(zygote.exits.pop(job_id))
+
+
+def _take(out: Outcome, payload: dict[str, Any], graph: Graph, budget: TaskBudget) -> None:
+    """An ok result's figures: scores and the parameter count computed here, the rest as the
+    child reported them (marked so on the leaderboard)."""
+    val = torch.from_numpy(np.asarray(payload["val_predictions"], dtype=np.float32))
+    test = torch.from_numpy(np.asarray(payload["test_predictions"], dtype=np.float32))
+    classes = graph.num_classes
+    for name, pred, idx in (("validation", val, graph.val_idx), ("test", test, graph.test_idx)):
+        if tuple(pred.shape) != (len(idx), classes):
+            raise ValueError(
+                f"{name} predictions of shape {tuple(pred.shape)}, not {(len(idx), classes)}"
+            )
+        if not torch.isfinite(pred).all():
+            raise ValueError(f"{name} predictions hold NaN or infinite values")
+    shapes = payload["parameter_shapes"]
+    if not all(isinstance(d, int) and d >= 0 for s in shapes for d in s):
+        raise ValueError("parameter shapes must be lists of non-negative integers")
+    out.num_parameters = count(shapes)
+    if out.num_parameters > budget.max_parameters:
+        out.status = "over_budget"
+        out.error = (
+            f"{out.num_parameters:,} trainable parameters in the returned state, over the "
+            f"task's cap of {budget.max_parameters:,}"
+        )
+        return
+    out.val_score = score(graph.metric, val, graph.y[graph.val_idx].cpu())
+    out.test_predictions = test.numpy()
+    out.test_score = score_task(graph, test, graph.y[graph.test_idx].cpu())
+    out.epochs = int(payload["epochs"])
+    out.best_epoch = int(payload["best_epoch"])
+    for key in ("train_seconds", "inference_seconds", "epoch_seconds", "peak_memory_mb"):
+        setattr(out, key, float(payload[key]))
+    out.history = {str(k): [float(v) for v in series] for k, series in payload["history"].items()}
+    if payload["timed_out"]:
+        out.error = "training stopped at the time budget; best epoch so far kept"
 
 
 def score_task(graph: Graph, predictions: torch.Tensor, y: torch.Tensor) -> float:

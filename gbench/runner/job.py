@@ -58,7 +58,8 @@ class Outcome:
     train_seconds: float = 0.0
     inference_seconds: float = 0.0
     epoch_seconds: float = 0.0
-    wall_seconds: float = 0.0
+    wall_seconds: float = 0.0  # measured by the runner, as are oracle_queries and parameters
+    oracle_queries: int = 0
     peak_memory_mb: float = 0.0
     num_parameters: int = 0
     history: dict[str, list[float]] = field(default_factory=dict)

@@ -2,7 +2,8 @@
 
 Only finished final runs count; where a unit was run more than once (``--force``), the
 latest run is the result and the count of runs says so. Each row carries the search budget
-its (suite, model, task) used: trials counted in the store and their training seconds.
+its (suite, model, task) used: trials counted in the store and their wall-clock seconds,
+as the runner measured them.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def rows(uri: str | None = None, suite: str | None = None) -> list[dict[str, Any
 
 
 def search_budget(tracker: Tracker) -> dict[tuple[str, ...], tuple[int, float]]:
-    """Trials and their summed training seconds per (suite, model, task, version, plugin).
+    """Trials and their summed wall-clock seconds per (suite, model, task, version, plugin).
 
     A trial rerun with ``--force`` counts once (its latest run), as results do.
     """
@@ -69,6 +70,6 @@ def search_budget(tracker: Tracker) -> dict[tuple[str, ...], tuple[int, float]]:
     budget: dict[tuple[str, ...], tuple[int, float]] = {}
     for key in sorted(latest):
         trials, seconds = budget.get(key[:-1], (0, 0.0))
-        spent = latest[key].data.metrics.get("train_seconds", 0.0)
+        spent = latest[key].data.metrics.get("wall_seconds", 0.0)  # measured by the runner
         budget[key[:-1]] = (trials + 1, seconds + spent)
     return budget

@@ -8,7 +8,10 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from gbench.models.described import Described
 from gbench.models.space import Categorical, Float, Int, Param, defaults
+from gbench.runner.job import Job
+from gbench.tasks import Task
 
 
 def distributions(space: dict[str, Param]) -> dict[str, Any]:
@@ -73,3 +76,11 @@ def search(
         return None, math.nan
     best = max(complete, key=lambda t: (t.value or 0.0, -t.number))  # complete: value is set
     return {**defaults(space), **best.params}, float(best.value or 0.0)
+
+
+def search_hash(plugin: Described, task: Task) -> str:
+    """The key a search is recorded under: model (and version), task (and version), space.
+    A resumed search continues only the search it was."""
+    space = {"space": repr(plugin.params)}
+    job = Job(plugin.model, task.name, task.version, task.splits[0], task.seeds[0], space, "trial")
+    return job.config_hash(plugin.info.version)

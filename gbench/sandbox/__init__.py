@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import shutil
 import socket
 import subprocess
@@ -160,7 +159,7 @@ class Zygote:
 
     def _receive(self) -> tuple[Any, ...] | None:
         data = self.ctl.recv(1 << 16)
-        return pickle.loads(data) if data else None
+        return tuple(json.loads(data)) if data else None
 
     def run(self, payload: dict[str, Any]) -> tuple[str, Connection, Connection]:
         """Fork a child for ``payload``; returns its id and its oracle and result ends."""
@@ -168,7 +167,7 @@ class Zygote:
         job_id = str(self._next)
         oracle_here, oracle_there = socket.socketpair()
         result_here, result_there = socket.socketpair()
-        message = pickle.dumps(("run", job_id, payload))
+        message = json.dumps(["run", job_id, payload]).encode()
         socket.send_fds(self.ctl, [message], [oracle_there.fileno(), result_there.fileno()])
         oracle_there.close()
         result_there.close()
@@ -183,13 +182,13 @@ class Zygote:
                 return
             if not data:
                 raise ZygoteDied(f"the {self.level} sandbox's host process died")
-            op, job_id, status = pickle.loads(data)
+            op, job_id, status = json.loads(data)
             if op == "exit":
                 self.exits[job_id] = status
 
     def kill(self, job_id: str) -> None:
         try:
-            self.ctl.send(pickle.dumps(("kill", job_id)))
+            self.ctl.send(json.dumps(["kill", job_id]).encode())
         except OSError as err:
             raise ZygoteDied(f"the {self.level} sandbox's host process died ({err})") from None
 

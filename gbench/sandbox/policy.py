@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,8 +61,10 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def make(plugin: str, view: Path, hidden: list[Path], memory_bytes: int | None) -> Policy:
-    """The policy of a job running ``plugin`` on ``view``.
+def make(
+    plugins: Sequence[str], view: Path | None, hidden: Sequence[Path], memory_bytes: int | None
+) -> Policy:
+    """The policy of a job running one of ``plugins`` on ``view`` (None: describing them).
 
     ``hidden`` are places that must stay out of reach (the data root, the tracking store,
     the folder of all views, the working directory): an import-path entry that contains one
@@ -74,7 +77,8 @@ def make(plugin: str, view: Path, hidden: list[Path], memory_bytes: int | None) 
         p = Path(entry or ".").resolve()
         if p.is_dir() and not any(_inside(h, p) for h in hide):
             entries.append(p)
-    readable = [*python, *entries, *gbench_paths(), *plugin_paths(plugin), view.resolve()]
+    readable = [*python, *entries, *gbench_paths(), *(p for t in plugins for p in plugin_paths(t))]
+    readable += [view.resolve()] if view else []
     readable += [Path(p) for p in SYSTEM if Path(p).exists()]
     readable += [Path("/etc") / f for f in ETC if (Path("/etc") / f).exists()]
     unique = tuple(dict.fromkeys(readable))

@@ -10,14 +10,13 @@ Protocol, over a Unix SEQPACKET socket whose end is the zygote's file descriptor
 the parent sends ``("run", job_id, payload)`` with the job's oracle and result sockets as
 passed file descriptors, or ``("kill", job_id)``; the zygote answers
 ``("exit", job_id, status)`` when it has reaped a child (status as ``os.waitstatus_to_exitcode``
-gives it). Messages are pickles: the parent is trusted, the zygote talks to no one else.
+gives it). Messages are JSON both ways: nothing the zygote sends can run code in the parent.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import pickle
 import select
 import signal
 import socket
@@ -46,21 +45,23 @@ def confine(config: dict[str, Any]) -> None:
 
 
 def job_child(config: dict[str, Any], payload: dict[str, Any], fds: list[int]) -> None:
-    """In the forked child: the job's own limits, then the job itself."""
+    """In the forked child: the job's own limits, then the job (or the plugin's description)."""
     from gbench.sandbox import kernel
 
     if config["level"] != "none":
-        if kernel.landlock_abi() > 0:  # of the task's views, this job reads its own only
-            views = Path(payload["view"]).parent
+        view = payload.get("view")
+        if view and kernel.landlock_abi() > 0:  # of the task's views, this job reads its own
+            views = Path(view).parent
             keep = [Path(p) for p in (*config["read_only"], *DEVICES) if Path(p) != views]
-            kernel.landlock([*keep, Path(payload["view"])], [Path(config["tmp"]), NULL])
-        on_cpu = payload["job"]["device"] == "cpu"  # CUDA reserves address space beyond use
+            kernel.landlock([*keep, Path(view)], [Path(config["tmp"]), NULL])
+        device = payload.get("job", {}).get("device", "cpu")
+        on_cpu = device == "cpu"  # CUDA reserves address space beyond use
         kernel.limits(config["memory_bytes"] if on_cpu else None, config["open_files"])
         kernel.no_processes_no_network()
-    from gbench.runner.child import run_job
+    from gbench.runner import child
 
     oracle, result = (Connection(fd) for fd in fds)
-    run_job(payload, oracle, result)
+    child.main(payload, oracle, result)
 
 
 def serve(ctl: socket.socket, config: dict[str, Any]) -> None:
@@ -71,7 +72,7 @@ def serve(ctl: socket.socket, config: dict[str, Any]) -> None:
             data, fds, _, _ = socket.recv_fds(ctl, MAX_MESSAGE, 2)
             if not data:
                 return  # the parent is gone
-            op, job_id, *rest = pickle.loads(data)
+            op, job_id, *rest = json.loads(data)
             if op == "run":
                 pid = os.fork()
                 if pid == 0:
@@ -96,7 +97,7 @@ def serve(ctl: socket.socket, config: dict[str, Any]) -> None:
                 break
             job_id = children.pop(pid, None)
             if job_id is not None:
-                ctl.send(pickle.dumps(("exit", job_id, os.waitstatus_to_exitcode(status))))
+                ctl.send(json.dumps(["exit", job_id, os.waitstatus_to_exitcode(status)]).encode())
 
 
 def main() -> None:
@@ -106,7 +107,7 @@ def main() -> None:
     confine(config)
     for module in config["preload"]:
         __import__(module)
-    ctl.send(pickle.dumps(("ready", "", os.getpid())))
+    ctl.send(json.dumps(["ready", "", os.getpid()]).encode())
     serve(ctl, config)
 
 

@@ -5,7 +5,7 @@ A bundle (format version 1, schema ``leaderboard/schema/bundle-v1.json``) holds 
 metadata and source sha256; one row per (task, split, seed) as ``gbench.runner.results.rows``
 gives it plus ``source``, ``trials`` and ``search_seconds`` (the leaderboard's input rows,
 ``gbench.leaderboard.inputs``); per task the spec version and sha256, the budget it ran under,
-the budget used (search trials counted in the store and their training seconds; the largest
+the budget used (search trials counted in the store and their wall-clock seconds; the largest
 epochs, charged seconds and parameter count of any trial or final run), the chosen
 configuration, mean ± std and the trial run ids; then the environment, the gbench version and
 the MLflow parent run ids.
@@ -23,7 +23,8 @@ from typing import Any
 
 from gbench import record
 from gbench.errors import GbenchError
-from gbench.runner.job import Job
+from gbench.models.described import Described
+from gbench.runner.search import search_hash
 from gbench.submit import LEADERBOARD
 from gbench.submit.schema import FORMAT, FORMAT_VERSION
 from gbench.tasks import Task
@@ -40,15 +41,6 @@ def charged_seconds(train: float, inference: float, epochs: int) -> float:
     return spent - spent / epochs if epochs else spent
 
 
-def search_hash(model: str, task: Task, plugin_version: str) -> str:
-    """The key under which ``Benchmark`` records a search (model, version, task, space)."""
-    from gbench import models
-
-    space = models.get(model).space
-    job = Job(model, task.name, task.version, task.splits[0], task.seeds[0], {"space": repr(space)})
-    return job.config_hash(plugin_version)
-
-
 def summary(scores: list[float]) -> dict[str, Any]:
     """Mean ± sample std (ddof=1, None below two scores) and n, as the runner reports them."""
     return {
@@ -58,28 +50,29 @@ def summary(scores: list[float]) -> dict[str, Any]:
     }
 
 
-def build(model: str, suite_name: str, uri: str | None, env: dict[str, str]) -> dict[str, Any]:
-    """The bundle of ``model``'s finished runs of ``suite_name`` in the store at ``uri``."""
-    from gbench import models
+def build(
+    plugin: Described, suite_name: str, uri: str | None, env: dict[str, str]
+) -> dict[str, Any]:
+    """The bundle of ``plugin``'s finished runs of ``suite_name`` in the store at ``uri``
+    (``plugin`` as a sandboxed child described it: building a bundle imports no plugin)."""
     from gbench.leaderboard.facts import document
-    from gbench.runner.environment import plugin_source
     from gbench.runner.results import rows
     from gbench.runner.tracking import Tracker
     from gbench.tasks import load_suite, load_task
 
     suite = load_suite(suite_name)
     tracker = Tracker(uri)
-    source = plugin_source(model)
+    model, source = plugin.model, plugin.source
     mine = [{**r, "source": "self-reported"} for r in rows(uri, suite.name) if r["model"] == model]
     specs = [load_task(name) for name in suite.tasks]
-    info = models.info(model)
+    info = plugin.info.model_dump()
     site = document(suite, specs, info, None)  # what the leaderboard shows, as the runner keeps it
     tasks, results = [], []
     for task, facts in zip(specs, site["tasks"], strict=True):
         task_rows = [
             r for r in mine if r["task"] == task.name and r["task_version"] == task.version
         ]
-        entry = _task_entry(tracker, model, task, task_rows, source["plugin_version"])
+        entry = _task_entry(tracker, plugin, task, task_rows)
         tasks.append({**facts, **entry})
         search = {k: entry["used"][k] for k in ("trials", "search_seconds")}
         results += [{**r, **search} for r in task_rows]
@@ -111,8 +104,9 @@ def build(model: str, suite_name: str, uri: str | None, env: dict[str, str]) -> 
 
 
 def _task_entry(
-    tracker: Any, model: str, task: Task, rows: list[dict[str, Any]], plugin_version: str
+    tracker: Any, plugin: Described, task: Task, rows: list[dict[str, Any]]
 ) -> dict[str, Any]:
+    model = plugin.model
     done = {(r["split"], r["seed"]) for r in rows}
     missing = [f"split {s} seed {seed}" for s, seed in task.units() if (s, seed) not in done]
     if missing:
@@ -120,7 +114,7 @@ def _task_entry(
             f"{model} has no finished result on {task.name} ({', '.join(missing)}); fix what "
             "the run logged for it and run `gbench submit` again (finished work is reused)"
         )
-    trials = _trials(tracker, model, task, plugin_version)
+    trials = _trials(tracker, plugin, task)
     ok = [t for t in trials if t.data.tags.get(record.tag(record.STATUS)) == "ok"]
     scored = [
         (t.data.metrics["val_score"], json.loads(t.data.tags[record.tag("config")])) for t in ok
@@ -146,7 +140,7 @@ def _task_entry(
             "epochs": max(u[0] for u in uses),
             "seconds": max(u[1] for u in uses),
             "parameters": max(u[2] for u in uses),
-            "search_seconds": sum(t.data.metrics.get("train_seconds", 0.0) for t in trials),
+            "search_seconds": sum(t.data.metrics.get("wall_seconds", 0.0) for t in trials),
         },
         "config": config,
         "summary": summary([r["test_score"] for r in rows]),
@@ -161,13 +155,13 @@ def _use(m: dict[str, Any]) -> tuple[int, float, int]:
     return epochs, seconds, int(m.get("num_parameters", 0))
 
 
-def _trials(tracker: Any, model: str, task: Task, plugin_version: str) -> list[Any]:
-    """The latest recorded run of each trial number of ``model``'s search on ``task``."""
+def _trials(tracker: Any, plugin: Described, task: Task) -> list[Any]:
+    """The latest recorded run of each trial number of ``plugin``'s search on ``task``."""
     found = tracker.search(
         kind="trial",
-        model=model,
+        model=plugin.model,
         task=task.name,
-        search_hash=search_hash(model, task, plugin_version),
+        search_hash=search_hash(plugin, task),
     )
     latest: dict[str, Any] = {}
     for run in sorted(found, key=lambda r: r.info.start_time):

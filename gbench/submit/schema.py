@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from gbench.leaderboard.facts import DatasetFacts
+from gbench.models.described import PluginInfo
 from gbench.record import LabelInputs, Replication, Result, SandboxLevel
 
 FORMAT = "gbench-bundle"
@@ -49,21 +50,10 @@ class PluginSource(Strict):
     commit: str
 
 
-class ModelMeta(Strict):
-    """``gbench.models.info`` of the plugin, plus its source file's name, sha256 and commit."""
+class ModelMeta(PluginInfo):
+    """The plugin's metadata as a sandboxed child read it, plus its source file's name,
+    sha256 and commit."""
 
-    name: Name
-    registered_as: Name
-    version: Name
-    family: str
-    backend: Literal["torch", "dgl"]
-    entry: Literal["build", "fit"]
-    authors: list[str]
-    paper: str
-    code: str
-    licence: str
-    citation: str
-    space: dict[str, Any]
     source: PluginSource
 
 
@@ -77,6 +67,7 @@ class Budget(Strict):
     max_parameters: Annotated[int, Field(ge=0)]
     search_seed: int
     warmup_epochs: Annotated[int, Field(ge=0)]
+    oracle_queries: Annotated[int, Field(ge=0)] | None = None
 
 
 class Used(Strict):

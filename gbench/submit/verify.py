@@ -42,13 +42,17 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gbench.errors import GbenchError
 from gbench.registry import UnknownNameError
 from gbench.runner.job import Job
 from gbench.submit.bundle import charged_seconds, schema_errors, summary, write
 from gbench.tasks import Task, load_suite, load_task
+
+if TYPE_CHECKING:
+    from gbench.models.described import Described
+    from gbench.runner.isolate import Isolation
 
 K_STD = 2.0
 FLOOR = 0.02
@@ -91,17 +95,27 @@ def verify(
     if report.problems:
         return report
     report.problems = problems(bundle)
+    from gbench.runner.isolate import Isolation, choose_sandbox, hidden_paths
+
     target = plugin or bundle["model"]["registered_as"]
-    missing = unavailable(target)
-    if missing:
-        report.notes.append(f"plugin {target} is not available here ({missing}); source unchecked")
-    else:
-        report.problems += source_problems(bundle, target)
+    iso = Isolation(choose_sandbox(sandbox, print), hidden_paths(None, None))
+    try:
+        try:
+            described = iso.describe([target])[target]  # by a sandboxed child, not here
+        except GbenchError as err:
+            if rerun > 0:
+                raise GbenchError(
+                    f"--rerun needs the plugin ({err}); pass --plugin FILE.py:Class"
+                ) from None
+            report.notes.append(f"plugin {target} is not available here ({err}); source unchecked")
+        else:
+            report.problems += source_problems(bundle, described)
+            units = sample(bundle, rerun, report.seed) if rerun > 0 else []
+            report.reruns = run_again(bundle, units, described, iso, device, threads)
+            report.sandbox = iso.level if rerun > 0 else ""
+    finally:
+        iso.close()
     if rerun > 0:
-        if missing:
-            raise GbenchError(f"--rerun needs the plugin ({missing}); pass --plugin FILE.py:Class")
-        units = sample(bundle, rerun, report.seed)
-        report.reruns, report.sandbox = run_again(bundle, units, target, device, threads, sandbox)
         if report.sandbox == "none":
             report.notes.append(
                 "the re-runs ran without a sandbox: an accepted bundle stays self-reported"
@@ -152,8 +166,8 @@ def task_problems(
         ]
     budget = task.budget
     out = []
-    if entry["budget"] != asdict(budget):
-        out.append(f"{where}: the budget recorded is not the spec's {asdict(budget)}")
+    if _set(entry["budget"]) != _set(asdict(budget)):
+        out.append(f"{where}: the budget recorded is not the spec's {_set(asdict(budget))}")
     counts = Counter((r["split"], r["seed"]) for r in rows)
     for split, seed in task.units():
         n = counts.pop((split, seed), 0)
@@ -189,6 +203,11 @@ def task_problems(
             )
     out += _consistency(bundle, task, entry, rows)
     return out
+
+
+def _set(budget: dict[str, Any]) -> dict[str, Any]:
+    """A budget's fields that are set: one made before a field existed still compares equal."""
+    return {k: v for k, v in budget.items() if v is not None}
 
 
 def _consistency(
@@ -238,25 +257,12 @@ def _same(a: float | None, b: float | None) -> bool:
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
 
-def unavailable(target: str) -> str | None:
-    """Why the plugin ``target`` cannot be loaded here, or None when it can."""
-    from gbench import models
-
-    try:
-        models.get(target)
-    except GbenchError as err:
-        return str(err)
-    return None
-
-
-def source_problems(bundle: dict[str, Any], target: str) -> list[str]:
-    from gbench.runner.environment import plugin_source
-
-    have, claimed = plugin_source(target)["plugin_sha256"], bundle["model"]["source"]["sha256"]
+def source_problems(bundle: dict[str, Any], plugin: Described) -> list[str]:
+    have, claimed = plugin.source["plugin_sha256"], bundle["model"]["source"]["sha256"]
     if have == claimed:
         return []
     return [
-        f"plugin source: {target} has sha256 {have[:12]}, the bundle was made from "
+        f"plugin source: {plugin.model} has sha256 {have[:12]}, the bundle was made from "
         f"{claimed[:12]}; verify against the source that was submitted"
     ]
 
@@ -280,43 +286,39 @@ def sample(bundle: dict[str, Any], k: int, seed: int) -> list[Unit]:
 def run_again(
     bundle: dict[str, Any],
     units: list[Unit],
-    plugin: str,
+    plugin: Described,
+    views: Isolation,
     device: str,
     threads: int | None,
-    sandbox: str = "auto",
-) -> tuple[list[dict[str, Any]], str]:
-    """Re-run ``units`` with each task's chosen configuration, sandboxed as strongly as this
-    machine allows; the comparisons with the claims, and the sandbox level."""
+) -> list[dict[str, Any]]:
+    """Re-run ``units`` with each task's chosen configuration in ``views``' sandbox; the
+    comparisons with the claims."""
     from gbench import data
-    from gbench.runner.isolate import Isolation, choose_sandbox, execute, hidden_paths
+    from gbench.runner.isolate import execute
 
     entries = {t["name"]: t for t in bundle["tasks"]}
     claims: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in bundle["results"]:
         claims[r["task"]].append(r)
     graphs: dict[str, tuple[Any, str]] = {}
-    views = Isolation(choose_sandbox(sandbox, print), hidden_paths(None, None))
     out = []
-    try:
-        for name, split, seed in units:
-            task = load_task(name)
-            if name not in graphs:
-                graphs[name] = (
-                    data.load(task.dataset),
-                    data.info(task.dataset)["measured"]["content_sha256"],
-                )
-            graph, digest = graphs[name]
-            config = entries[name]["config"]
-            job = Job(plugin, name, task.version, split, seed, config, "final", None, device)
-            outcome = execute(job, graph, task.budget, views, digest, threads)
-            scores = [r["test_score"] for r in claims[name]]
-            index = next(
-                i for i, r in enumerate(claims[name]) if (r["split"], r["seed"]) == (split, seed)
+    for name, split, seed in units:
+        task = load_task(name)
+        if name not in graphs:
+            graphs[name] = (
+                data.load(task.dataset),
+                data.info(task.dataset)["measured"]["content_sha256"],
             )
-            out.append(_compare(name, split, seed, scores, index, outcome))
-    finally:
-        views.close()
-    return out, views.level
+        graph, digest = graphs[name]
+        config = entries[name]["config"]
+        job = Job(plugin.model, name, task.version, split, seed, config, "final", None, device)
+        outcome = execute(job, graph, task.budget, views, digest, threads, task.label_inputs)
+        scores = [r["test_score"] for r in claims[name]]
+        index = next(
+            i for i, r in enumerate(claims[name]) if (r["split"], r["seed"]) == (split, seed)
+        )
+        out.append(_compare(name, split, seed, scores, index, outcome))
+    return out
 
 
 def _compare(

@@ -7,15 +7,20 @@ refused raises ``Blocked: <the error>``, so the recorded error says which happen
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from multiprocessing.connection import Connection
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import torch
 
-from gbench.models import Budget, Categorical, Metadata, Model
+from gbench.models import Budget, Categorical, GraphInfo, Metadata, Model, OverBudgetError
 
 TARGETS: dict[str, Any] = {}  # filled in by the test: raw file, store, other view, pid, port
 
@@ -140,3 +145,78 @@ class Thief(Model):
         except Exception:
             return guess
         return torch.nn.functional.one_hot(stolen.clamp(min=0), graph.num_classes).float()
+
+
+class Forger(Model):
+    """Patches gbench's own timing and parameter counting inside its child to look cheap."""
+
+    meta = Metadata(name="forger", **META)
+    space = {
+        "forge": Categorical(("time", "parameters"), default="time"),
+        "lr": Categorical((0.01,), default=0.01),
+    }
+
+    def build(self, info: GraphInfo, params: dict[str, Any]) -> torch.nn.Module:
+        from gbench.models import train
+
+        @contextmanager
+        def no_time(device: Any) -> Iterator[Any]:
+            yield SimpleNamespace(seconds=0.0)
+
+        train.timed = no_time  # type: ignore[assignment]  # the attack
+        train.count = lambda shapes: 1  # type: ignore[assignment]
+        wide = params["forge"] == "parameters"
+        return Slow(info.num_features, 4096 if wide else 4, info.num_classes, not wide)
+
+
+class Slow(torch.nn.Module):
+    def __init__(self, features: int, width: int, classes: int, sleep: bool) -> None:
+        super().__init__()
+        self.net = torch.nn.Sequential(
+            torch.nn.Linear(features, width), torch.nn.Linear(width, classes)
+        )
+        self.sleep = sleep
+
+    def forward(self, graph: Any) -> torch.Tensor:
+        if self.sleep:
+            time.sleep(1.0)
+            self.sleep = False
+        return self.net(graph.x)
+
+
+class Evil:
+    """Unpickled, it writes ``TARGETS["pwned"]``: in whichever process loads it."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (exec, (f"open({TARGETS['pwned']!r}, 'w').write('pwned')",))
+
+
+def connections() -> list[Connection]:
+    """The child's ends of the oracle and result channels, found as any code could."""
+    return [o for o in gc.get_objects() if isinstance(o, Connection) and not o.closed]
+
+
+class Liar(Model):
+    """Lies to the runner over its own channels, or floods the validation oracle."""
+
+    meta = Metadata(name="liar", **META)
+    space = {"lie": Categorical(("pickle", "started", "oracle"), default="pickle")}
+
+    def fit(self, graph: Any, params: dict[str, Any], budget: Budget) -> torch.Tensor:
+        guess = torch.zeros(graph.num_nodes, graph.num_classes)
+        if params["lie"] == "pickle":
+            for conn in connections():
+                conn.send(Evil())
+        elif params["lie"] == "started":  # "the clock starts now", over and over
+            from gbench.sandbox import wire
+
+            for _ in range(100):
+                for conn in connections():
+                    conn.send_bytes(wire.pack({"status": "started"}))
+                time.sleep(0.1)
+        else:
+            assert budget.validate is not None
+            for _ in range(3 * budget.max_epochs):
+                with suppress(OverBudgetError):  # and carry on as if nothing happened
+                    budget.validate(guess)
+        return guess

@@ -7,13 +7,14 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from gbench.leaderboard import plots
-from gbench.leaderboard.board import Entry, TaskBoard
+from gbench.leaderboard.board import Entry, TaskBoard, weakest
 from gbench.leaderboard.columns import (
     BEST_OR_TIED,
     HARDWARE,
     MFAMILY,
     MODEL,
     PARAMS,
+    SANDBOX,
     SECONDS,
     SOURCE,
     TRIALS,
@@ -69,8 +70,11 @@ class Publisher:
             "parameters": e.parameters,
             "trials": e.trials,
             "seconds": e.seconds,
+            "seconds_by_child": e.seconds_by_child,
+            "wall_seconds": e.wall_seconds,
             "train_seconds": e.train_seconds,
             "source": e.source,
+            "sandbox": e.sandbox,
             "hardware": e.hardware,
             "config": e.config,
         }
@@ -93,7 +97,9 @@ class Publisher:
                     "parameters": median([e.parameters for e in entries]),
                     "trials": total([e.trials for e in entries]),
                     "seconds": total([e.seconds for e in entries]),
+                    "seconds_by_child": any(e.seconds_by_child for e in entries),
                     "source": max((e.source for e in entries), key=SOURCES.index),
+                    "sandbox": weakest(e.sandbox for e in entries),
                     "hardware": "; ".join(sorted({e.hardware for e in entries} - {""})),
                 }
             )
@@ -121,8 +127,9 @@ class Publisher:
             BEST_OR_TIED,
             replace(PARAMS, help="Trainable parameters, median over the tasks"),
             replace(TRIALS, help="Search trials, summed over the tasks"),
-            replace(SECONDS, help="Training seconds (search + final runs), summed over the tasks"),
+            replace(SECONDS, help=f"{SECONDS.help}. Summed over the tasks"),
             SOURCE,
+            SANDBOX,
             HARDWARE,
         ]
         return Table(name, f"Ranking: {suite}", columns, rows, filters={"mfamily": "model_family"})

@@ -11,6 +11,7 @@ from gbench.leaderboard.columns import (
     MODEL,
     PARAMS,
     RANK,
+    SANDBOX,
     SCORE,
     SOURCE,
     SPLITS,
@@ -23,7 +24,7 @@ from gbench.leaderboard.pages.base import SYNTHETIC, Publisher
 from gbench.leaderboard.render import slug
 from gbench.leaderboard.tables import Table
 
-COLUMNS = [TASK, MODEL, MFAMILY, SCORE, SPLITS, RANK, VS_BEST, PARAMS, SOURCE, HARDWARE]
+COLUMNS = [TASK, MODEL, MFAMILY, SCORE, SPLITS, RANK, VS_BEST, PARAMS, SOURCE, SANDBOX, HARDWARE]
 
 
 class DatasetPage(Publisher):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from gbench.leaderboard.board import LEVELS, level
 from gbench.leaderboard.columns import (
     DFAMILY,
     HARDWARE,
@@ -12,6 +13,7 @@ from gbench.leaderboard.columns import (
     MODEL,
     PARAMS,
     RANK,
+    SANDBOX,
     SCORE,
     SECONDS,
     SOURCE,
@@ -25,6 +27,7 @@ from gbench.leaderboard.inputs import SOURCES
 from gbench.leaderboard.pages.base import Publisher
 from gbench.leaderboard.render import slug
 from gbench.leaderboard.tables import Table
+from gbench.record import CHILD_REPORTED
 
 
 class IndexPage(Publisher):
@@ -36,7 +39,20 @@ class IndexPage(Publisher):
             suites.append({"suite": s, "page": self.site.page_of("suite", name), "table": table})
         rows = [self.entry_row(t, e) for t in b.tasks.values() for e in t.entries]
         columns = unmarked(
-            [TASK, MODEL, SCORE, SPLITS, RANK, VS_BEST, PARAMS, TRIALS, SECONDS, SOURCE, HARDWARE]
+            [
+                TASK,
+                MODEL,
+                SCORE,
+                SPLITS,
+                RANK,
+                VS_BEST,
+                PARAMS,
+                TRIALS,
+                SECONDS,
+                SOURCE,
+                SANDBOX,
+                HARDWARE,
+            ]
         )
         columns += [replace(DFAMILY, shown=False), replace(MFAMILY, shown=False)]
         results = Table(
@@ -62,4 +78,6 @@ class IndexPage(Publisher):
                 "results": len(b.rows),
             },
             sources={s: sum(r["source"] == s for r in b.rows) for s in SOURCES},
+            levels={v: sum(level(r) == v for r in b.rows) for v in LEVELS},
+            child_reported=CHILD_REPORTED,
         )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from gbench.leaderboard.columns import BEST_OR_TIED, DFAMILY, MFAMILY, MODEL, SOURCE
+from gbench.leaderboard.board import weakest
+from gbench.leaderboard.columns import BEST_OR_TIED, DFAMILY, MFAMILY, MODEL, SANDBOX, SOURCE
 from gbench.leaderboard.inputs import SOURCES
 from gbench.leaderboard.pages.base import Publisher
 from gbench.leaderboard.render import safe_url
@@ -21,6 +22,7 @@ class ModelList(Publisher):
                     "tasks": len(entries),
                     "best_or_tied": sum(e.tie.status in ("best", "tied") for e in entries),
                     "source": max((e.source for e in entries), key=SOURCES.index),
+                    "sandbox": weakest(e.sandbox for e in entries),
                     "paper": meta.get("paper", ""),
                     "paper_link": safe_url(meta.get("paper")),
                 }
@@ -32,6 +34,7 @@ class ModelList(Publisher):
             Column("tasks", "tasks", "int"),
             BEST_OR_TIED,
             SOURCE,
+            SANDBOX,
             Column("paper", "paper", link="paper_link"),
         ]
         table = Table("models", "Models", columns, rows, filters={"mfamily": "model_family"})

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from gbench.leaderboard.board import level
 from gbench.leaderboard.columns import (
     DFAMILY,
     PARAMS,
     RANK,
+    SANDBOX,
     SCORE,
     SECONDS,
     SOURCE,
@@ -31,18 +33,21 @@ ENVIRONMENT = (  # what a model page shows of where each result was measured
     "plugin_sha256",
     "plugin_commit",
 )
-RESULTS = [TASK, DFAMILY, SCORE, SPLITS, RANK, VS_BEST, PARAMS, TRIALS, SECONDS, SOURCE]
+RESULTS = [TASK, DFAMILY, SCORE, SPLITS, RANK, VS_BEST, PARAMS, TRIALS, SECONDS, SOURCE, SANDBOX]
 RUNS = [
     TASK,
     Column("split", "split", "int"),
     Column("seed", "seed", "int"),
     Column("test_score", "test ×100", "score"),
     Column("val_score", "val ×100", "score"),
-    Column("epochs", "epochs", "int"),
-    Column("train_seconds", "train s", "seconds"),
+    Column("epochs", "epochs", "int", origin="epochs"),
+    Column("train_seconds", "train s", "seconds", origin="train_seconds"),
+    Column("wall_seconds", "wall s", "seconds", origin="wall_seconds"),
+    Column("oracle_queries", "oracle queries", "int", origin="oracle_queries"),
     Column("run_id", "MLflow run", "code", link="run_link"),
     Column("parent_run_id", "parent run", "hash", link="parent_link"),
     SOURCE,
+    SANDBOX,
 ]
 SPACE = [
     Column("name", "hyperparameter", "code"),
@@ -105,6 +110,7 @@ class ModelPage(Publisher):
             [
                 {
                     **{k: r[k] for k in RUN_KEYS},
+                    "sandbox": level(r),
                     **self.task_cells(t),
                     "run_link": self.site.run_link(r["run_id"]),
                     "parent_link": self.site.run_link(r["parent_run_id"]),

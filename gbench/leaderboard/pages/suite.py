@@ -84,7 +84,7 @@ class SuitePage(Publisher):
             )
         points = []
         for st in s.standings:
-            times = [self.site.entry(t, st.model).train_seconds for t in st.ranks]
+            times = [self.site.entry(t, st.model).run_seconds for t in st.ranks]
             known = [x for x in times if x is not None]
             if st.covered == len(ran) and len(known) == len(ran):
                 points.append((label(st.model), sum(known), 100 * st.mean_score))
@@ -93,7 +93,7 @@ class SuitePage(Publisher):
                 plots.pareto,
                 points,
                 style,
-                "training seconds per split, summed over the suite's tasks",
+                "seconds per split, summed over the suite's tasks",
                 "mean score ×100 over tasks",
                 f"{stem}-pareto",
             )

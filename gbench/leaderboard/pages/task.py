@@ -1,4 +1,4 @@
-"""A task: every model's result on it, and score against training time."""
+"""A task: every model's result on it, and score against time."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from gbench.leaderboard.columns import (
     MODEL,
     PARAMS,
     RANK,
+    SANDBOX,
     SCORE,
     SECONDS,
     SOURCE,
@@ -16,6 +17,7 @@ from gbench.leaderboard.columns import (
     TRAIN,
     TRIALS,
     VS_BEST,
+    WALL,
 )
 from gbench.leaderboard.pages.base import Publisher
 from gbench.leaderboard.render import slug
@@ -31,8 +33,10 @@ COLUMNS = [
     PARAMS,
     TRIALS,
     SECONDS,
+    WALL,
     TRAIN,
     SOURCE,
+    SANDBOX,
     HARDWARE,
 ]
 
@@ -48,9 +52,9 @@ class TaskPage(Publisher):
             slug(name), f"Results on {name}", COLUMNS, [self.entry_row(t, e) for e in t.entries]
         )
         points = [
-            (self.board.label(e.model), e.train_seconds, 100 * e.mean)
+            (self.board.label(e.model), e.run_seconds, 100 * e.mean)
             for e in t.entries
-            if e.train_seconds is not None
+            if e.run_seconds is not None
         ]
         figure = None
         if points:
@@ -58,7 +62,7 @@ class TaskPage(Publisher):
                 plots.pareto,
                 points,
                 self.site.style,
-                "training seconds per split (mean)",
+                "seconds per split (mean)",
                 f"{t.metric} ×100",
                 f"task-{slug(name)}",
             )
