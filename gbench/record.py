@@ -91,6 +91,7 @@ class Result(BaseModel):
     peak_memory_mb: Annotated[float | None, METRIC, BY_CHILD] = None
     device: Annotated[str, TAG] = ""
     sandbox: Annotated[SandboxLevel | None, TAG] = None
+    search_parallelism: Annotated[int | None, TAG, Field(ge=1)] = None
     config: Annotated[dict[str, Any], TAG] = {}
     config_hash: Annotated[str, TAG] = ""
     dataset_sha256: Annotated[str, TAG] = ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import json
 import os
 import signal
@@ -361,3 +362,28 @@ def test_a_plugin_finds_no_test_labels_in_its_process(
         progress=False,
     ).run()
     assert summaries[0].n == 1, summaries[0].error
+
+
+def test_two_workers_overlap_jobs_and_match_one_worker(mini: Path) -> None:
+    """Parallel jobs (and a constant-liar search) give the configurations and scores of the
+    sequential run on these tasks, record their search parallelism, and do overlap in time."""
+    from mlflow.tracking import MlflowClient
+
+    out = {}
+    for workers in (1, 2):
+        uri = f"sqlite:///{mini / f'w{workers}.db'}"
+        invoke("run", "--suite", "mini", "--model", "mlp", "--tracking-uri", uri,
+               "--threads", "1", "--workers", str(workers))  # fmt: skip
+        rows = json.loads(invoke("results", "--tracking-uri", uri, "--format", "json"))
+        assert {r["search_parallelism"] for r in rows} == {workers}
+        out[workers] = {(r["task"], r["split"]): (r["config"], r["test_score"]) for r in rows}
+        spans = sorted(
+            (run.info.start_time, run.info.end_time)
+            for run in MlflowClient(uri).search_runs(["1"], "tags.`gbench.kind` = 'final'")
+        )
+        overlap = any(b[0] < a[1] for a, b in itertools.pairwise(spans))
+        assert overlap == (workers == 2), spans
+    assert out[1].keys() == out[2].keys() and len(out[1]) == 4
+    for unit, (config, score) in out[1].items():
+        assert out[2][unit][0] == config
+        assert out[2][unit][1] == pytest.approx(score, abs=1e-6)

@@ -33,7 +33,17 @@ device_option = click.option(
     help="cpu or cuda (default: cuda when available).",
 )
 threads_option = click.option(
-    "--threads", type=click.IntRange(min=1), help="torch threads per job (default: torch's)."
+    "--threads",
+    type=click.IntRange(min=1),
+    help="torch threads per job (default: torch's; with --workers N, the CPUs divided by N).",
+)
+workers_option = click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Jobs at once, each in its own sandboxed child: trials of a search (TPE with a "
+    "constant liar), final splits, and different (model, task) pairs.",
 )
 sandbox_option = click.option(
     "--sandbox",

@@ -15,6 +15,7 @@ from gbench.cli.options import (
     sandbox_option,
     threads_option,
     tracking_uri_option,
+    workers_option,
 )
 from gbench.cli.output import emit, table
 
@@ -31,6 +32,7 @@ from gbench.cli.output import emit, table
 )
 @device_option
 @threads_option
+@workers_option
 @click.option("--force", is_flag=True, help="Rerun work already complete in the store.")
 @sandbox_option
 @format_option()
@@ -41,6 +43,7 @@ def run(
     config_file: Path | None,
     device: str,
     threads: int | None,
+    workers: int,
     force: bool,
     sandbox: str,
     fmt: str,
@@ -58,6 +61,7 @@ def run(
         threads,
         log=lambda m: click.echo(m, err=True),
         sandbox=sandbox,
+        workers=workers,
     )
     summaries = bench.run()
     rows = [

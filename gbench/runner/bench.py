@@ -5,10 +5,12 @@ skipped, so a rerun resumes where an interrupted one stopped."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import os
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,8 @@ from typing import Any
 from gbench import record
 from gbench.errors import GbenchError
 from gbench.runner.job import Job, Outcome
+from gbench.runner.schedule import Pipeline, Work
+from gbench.tasks import Task
 
 Log = Callable[[str], None]
 
@@ -77,6 +81,7 @@ class Benchmark:
         log: Log = print,
         progress: bool | None = None,
         sandbox: str = "auto",
+        workers: int = 1,
     ) -> None:
         from gbench.runner.environment import environment
         from gbench.runner.isolate import Isolation, choose_sandbox, hidden_paths
@@ -87,6 +92,11 @@ class Benchmark:
         self.tasks = [load_task(t) for t in self.suite.tasks]
         self.config, self.device, self.force = config, device, force
         self.threads, self.root, self.log, self.progress = threads, root, log, progress
+        if workers < 1:
+            raise GbenchError(f"--workers {workers}: run at least one job at a time")
+        self.workers = workers
+        if workers > 1 and threads is None:  # the machine's threads shared by the jobs at once
+            self.threads = max(1, (os.cpu_count() or 1) // workers)
         if device.startswith("cuda"):
             import torch
 
@@ -95,7 +105,7 @@ class Benchmark:
         self.tracker = Tracker(tracking_uri)
         self.env = environment(device)
         self.sandbox = choose_sandbox(sandbox, log)  # now: a level that cannot be had stops here
-        self.iso = Isolation(self.sandbox, hidden_paths(root, self.tracker.uri))
+        self.iso = Isolation(self.sandbox, hidden_paths(root, self.tracker.uri), warm=workers + 1)
         try:  # read by sandboxed children: this process never imports a plugin
             self.plugins = self.iso.describe(models)
         except BaseException:
@@ -103,41 +113,65 @@ class Benchmark:
             raise
 
     def run(self) -> list[TaskSummary]:
-        summaries = []
-        try:
-            for model in self.plugins:
-                summaries += self._run_model(model)
-        finally:
-            self.iso.close()
-        return summaries
+        """Every (model, task): its search, then its final runs; up to ``workers`` jobs at
+        once across all of them, each recorded by this process (the one writer)."""
+        from gbench.runner.schedule import Scheduler
 
-    def _run_model(self, model: str) -> list[TaskSummary]:
-        from tqdm import tqdm
-
-        source = self.plugins[model].source
-        parent = self.tracker.parent(self.suite.name, model, self.env)
-        tags = {
-            record.SUITE_VERSION: str(self.suite.version),
-            "device": self.device,
-            "sandbox": self.sandbox.level,
-            **{k: str(v) for k, v in source.items()},
-        }
-        out = []
+        pairs = [(m, t) for m in self.plugins for t in self.tasks]
+        left = {m: len(self.tasks) for m in self.plugins}
+        parents: dict[str, str] = {}
         status = "FAILED"
+
+        def pipelines() -> Iterator[Pipeline]:
+            for model, task in pairs:
+                if model not in parents:
+                    parents[model] = self.tracker.parent(self.suite.name, model, self.env)
+                yield self._pipeline(model, task, parents[model])
+
+        def finished(summary: TaskSummary) -> None:
+            left[summary.model] -= 1
+            if not left[summary.model]:
+                self.tracker.finish_parent(parents.pop(summary.model), "FINISHED")
+
+        scheduler = Scheduler(self.iso, self.workers, self._quiet(), self._expected(pairs))
         try:
-            for task in tqdm(self.tasks, desc=f"{model}", unit="task", disable=self._quiet()):
-                out.append(self._run_task(model, task, parent, tags))
+            summaries = scheduler.run(pipelines(), finished, self.threads)
             status = "FINISHED"
         finally:
-            self.tracker.finish_parent(parent, status)
-        return out
+            for parent in parents.values():  # interrupted: what finished is kept
+                self.tracker.finish_parent(parent, status)
+            self.iso.close()
+        order = {(m, t.name): i for i, (m, t) in enumerate(pairs)}
+        return sorted(summaries, key=lambda s: order[(s.model, s.task)])
+
+    def _expected(self, pairs: list[tuple[str, Task]]) -> int:
+        """Jobs a fresh run would start: every search trial and every final unit."""
+        trials = 0 if self.config is not None else sum(t.budget.trials for _, t in pairs)
+        return trials + sum(len(t.units()) for _, t in pairs)
 
     def _quiet(self) -> bool | None:
         return None if self.progress is None else not self.progress
 
-    def _run_task(self, model: str, task: Any, parent: str, tags: dict) -> TaskSummary:
-        from tqdm import tqdm
+    def _tags(self, model: str, task: Task) -> dict[str, Any]:
+        return {
+            record.SUITE_VERSION: str(self.suite.version),
+            "device": self.device,
+            "sandbox": self.sandbox.level,
+            **{k: str(v) for k, v in self.plugins[model].source.items()},
+            "task_sha256": task.spec_sha256(),
+            "metric": task.metric,
+            "family": task.family,
+            "replication": task.replication,
+            "label_inputs": task.label_inputs,
+            "search_parallelism": self.parallelism(task),
+        }
 
+    def parallelism(self, task: Task) -> int:
+        """Search trials in flight at once: at most ``workers``, and at most the budget."""
+        return max(1, min(self.workers, task.budget.trials))
+
+    def _pipeline(self, model: str, task: Task, parent: str) -> Pipeline:
+        """One (model, task): yields the jobs it wants run, is sent their outcomes."""
         from gbench import data
         from gbench.models.space import SpaceError, check_config
 
@@ -151,14 +185,7 @@ class Benchmark:
         graph = data.load(task.dataset, root=self.root)
         digest = data.info(task.dataset, root=self.root)["measured"]["content_sha256"]
         self._record_site(model, parent)
-        tags = {
-            **tags,
-            "task_sha256": task.spec_sha256(),
-            "metric": task.metric,
-            "family": task.family,
-            "replication": task.replication,
-            "label_inputs": task.label_inputs,
-        }
+        tags = self._tags(model, task)
         space = self.plugins[model].params
         if self.config is not None:
             given = self.config.get(task.name, self.config)
@@ -167,42 +194,46 @@ class Benchmark:
             except SpaceError as err:
                 raise GbenchError(f"--config for {model} on {task.name}: {err}") from None
         else:
-            config = self._search(model, task, graph, parent, tags, digest)
+            config = yield from self._search(model, task, Work(graph, task, digest), parent, tags)
         if config is None:
             summary.error = "every search trial failed"
             self.log(f"{model} / {task.name}: every search trial failed; no final runs")
             return summary
         version = tags["plugin_version"]
-        units = tqdm(
-            task.units(),
-            desc=f"  {task.name} splits",
-            unit="run",
-            leave=False,
-            disable=self._quiet(),
-        )
-        for split, seed in units:
+        todo = []
+        for split, seed in task.units():
             job = Job(
                 model, task.name, task.version, split, seed, config, "final", None, self.device
             )
-            chash = job.config_hash(version)
             done = (
                 []
                 if self.force
                 else self.tracker.finished(
-                    kind="final", model=model, task=task.name, config_hash=chash
+                    kind="final", model=model, task=task.name, config_hash=job.config_hash(version)
                 )
             )
             if done and done[0].data.tags.get(record.tag(record.STATUS)) == "ok":
                 summary.scores.append(done[0].data.metrics["test_score"])
-                continue
-            outcome = self._execute(job, graph, task, digest)
+            else:
+                todo.append(job)
+        outcomes: list[Outcome] = []
+        if todo:
+            outcomes = yield [Work(graph, task, digest, job) for job in todo]  # side by side
+        while len(outcomes) < len(todo):
+            outcomes += yield []
+        by_unit = {(o.job.split, o.job.seed): o for o in outcomes}
+        for job in todo:  # recorded and summed in the task's unit order
+            outcome = by_unit[(job.split, job.seed)]
+            chash = job.config_hash(version)
             self.tracker.record(parent, outcome, {**tags, "config_hash": chash}, self.suite.name)
             if outcome.ok:
                 summary.scores.append(outcome.test_score)
             else:
                 summary.failed += 1
                 summary.error = outcome.error
-                self.log(f"{model} / {task.name} split {split}: {outcome.status}: {outcome.error}")
+                self.log(
+                    f"{model} / {task.name} split {job.split}: {outcome.status}: {outcome.error}"
+                )
         return summary
 
     def _record_site(self, model: str, parent: str) -> None:
@@ -217,13 +248,10 @@ class Benchmark:
         self.tracker.client.log_text(parent, text, record.SITE_ARTIFACT)
 
     def _search(
-        self, model: str, task: Any, graph: Any, parent: str, tags: dict, digest: str
-    ) -> dict[str, Any] | None:
-        from tqdm import tqdm
+        self, model: str, task: Task, work: Work, parent: str, tags: dict
+    ) -> Generator[list[Work], list[Outcome], dict[str, Any] | None]:
+        from gbench.runner.search import Search, search_hash
 
-        from gbench.runner.search import search, search_hash
-
-        space = self.plugins[model].params
         key = search_hash(self.plugins[model], task)
         previous = []
         if not self.force:
@@ -235,53 +263,47 @@ class Benchmark:
                 ok = r.data.tags.get(record.tag(record.STATUS)) == "ok"
                 cfg = json.loads(r.data.tags[record.tag("config")])
                 previous.append((cfg, r.data.metrics.get("val_score") if ok else None))
-        bar = tqdm(
-            total=task.budget.trials,
-            initial=len(previous),
-            desc=f"  {task.name} search",
-            unit="trial",
-            leave=False,
-            disable=self._quiet(),
+        parallel = self.parallelism(task)
+        study = Search(
+            self.plugins[model].params,
+            task.budget.trials,
+            task.budget.search_seed,
+            previous,
+            parallel,
         )
-
-        def evaluate(number: int, config: dict[str, Any]) -> float | None:
-            job = Job(
-                model,
-                task.name,
-                task.version,
-                task.splits[0],
-                task.seeds[0],
-                config,
-                "trial",
-                number,
-                self.device,
-            )
-            outcome = self._execute(job, graph, task, digest)
-            self.tracker.record(
-                parent,
-                outcome,
-                {
+        running = 0
+        while True:
+            asked: list[Work] = []
+            while running + len(asked) < parallel and (trial := study.ask()) is not None:
+                number, config = trial
+                job = Job(
+                    model,
+                    task.name,
+                    task.version,
+                    task.splits[0],
+                    task.seeds[0],
+                    config,
+                    "trial",
+                    number,
+                    self.device,
+                )
+                asked.append(dataclasses.replace(work, job=job))
+            running += len(asked)
+            if not running:
+                return study.best()[0]
+            for outcome in (yield asked):
+                running -= 1
+                job = outcome.job
+                trial_tags = {
                     **tags,
                     "config_hash": job.config_hash(tags["plugin_version"]),
                     "search_hash": key,
-                },
-                self.suite.name,
-            )
-            bar.update()
-            if not outcome.ok:
-                self.log(f"{model} / {task.name} trial {number}: {outcome.status}: {outcome.error}")
-                return None
-            return outcome.val_score
-
-        try:
-            config, _ = search(
-                space, task.budget.trials, task.budget.search_seed, evaluate, previous
-            )
-        finally:
-            bar.close()
-        return config
-
-    def _execute(self, job: Job, graph: Any, task: Any, digest: str) -> Outcome:
-        from gbench.runner.isolate import execute
-
-        return execute(job, graph, task.budget, self.iso, digest, self.threads, task.label_inputs)
+                }
+                self.tracker.record(parent, outcome, trial_tags, self.suite.name)
+                if not outcome.ok:
+                    self.log(
+                        f"{model} / {task.name} trial {job.trial}: "
+                        f"{outcome.status}: {outcome.error}"
+                    )
+                assert job.trial is not None
+                study.tell(job.trial, outcome.val_score if outcome.ok else None)

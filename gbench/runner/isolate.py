@@ -41,7 +41,7 @@ START_GRACE_SECONDS = 30.0  # plugin import and setup, on top of the trial's bud
 STARTUP_LIMIT_SECONDS = 600.0  # a child that has not even started by then is declared dead
 DESCRIBE_SECONDS = 120.0  # importing a plugin and reading its metadata
 TIMEOUT = "timeout"
-WARM_HOSTS = 2  # zygotes kept warm: one per (plugin, task) being run, and the one before
+WARM_HOSTS = 2  # idle zygotes kept warm: one per (plugin, task) being run, and the one before
 
 
 def choose_sandbox(wanted: str, log: Callable[[str], None]) -> Support:
@@ -69,9 +69,13 @@ class Isolation:
     read them: one per (plugin, view), so no job can see another split's labels."""
 
     def __init__(
-        self, sandbox: Support, hidden: Sequence[Path] = (), memory_bytes: int | None = None
+        self,
+        sandbox: Support,
+        hidden: Sequence[Path] = (),
+        memory_bytes: int | None = None,
+        warm: int = WARM_HOSTS,
     ) -> None:
-        self.sandbox = sandbox
+        self.sandbox, self.warm = sandbox, warm
         # by default a job may not address more than the machine's memory: it fails with an
         # allocation error instead of taking the machine down
         self.memory_bytes = memory_bytes or os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -79,6 +83,7 @@ class Isolation:
         self._hidden = [Path(self._dir.name), *hidden]
         self._paths: dict[tuple[str, int], Path] = {}
         self._hosts: OrderedDict[tuple[str, Path], Zygote] = OrderedDict()
+        self._busy: dict[int, int] = {}  # id(zygote) -> its jobs in flight
 
     @property
     def level(self) -> str:
@@ -139,13 +144,18 @@ class Isolation:
         if key in self._hosts:
             self._hosts.move_to_end(key)
             return self._hosts[key]
-        while len(self._hosts) >= WARM_HOSTS:
-            self._hosts.popitem(last=False)[1].close()
+        idle = [k for k, z in self._hosts.items() if not self._busy.get(id(z))]
+        while idle and len(self._hosts) >= self.warm:  # never one with a job in flight
+            self._hosts.pop(idle.pop(0)).close()
         from gbench import models
 
         policy = make([models.target(model)], key[1], self._hidden, self.memory_bytes)
         self._hosts[key] = Zygote(self.sandbox.level, policy)
         return self._hosts[key]
+
+    def hold(self, zygote: Zygote, jobs: int) -> None:
+        """Count ``jobs`` more (or fewer) in flight on ``zygote``."""
+        self._busy[id(zygote)] = self._busy.get(id(zygote), 0) + jobs
 
     def drop(self, zygote: Zygote) -> None:
         for key, z in list(self._hosts.items()):
@@ -169,62 +179,166 @@ def execute(
     threads: int | None = None,
     label_inputs: LabelInputs = "train",
 ) -> Outcome:
-    """Run ``job`` on ``graph`` (split ``job.split``) in a sandboxed child under ``budget``.
+    """Run ``job`` on ``graph`` (split ``job.split``) in a sandboxed child under ``budget``."""
+    flight = Flight(job, graph, budget, iso, dataset_sha256, threads, label_inputs)
+    while True:
+        done = flight.advance(wait(flight.channels(), flight.remaining()))
+        if done is not None:
+            return done
+
+
+class Flight:
+    """One job in flight in a sandboxed child.
 
     What the child says is the plugin's word: the figures that decide a result are this
     process's own. It scores the predictions the child returns (validation and test), answers
     and counts the oracle's queries up to the task's cap, measures the wall-clock time and
     kills the child at the limit, and counts the parameters from the shapes the child sends.
+    Several flights run at once by waiting on all their :meth:`channels`.
     """
-    graph = graph.with_split(job.split)
-    out = Outcome(
-        job=job, status="crashed", dataset_sha256=dataset_sha256, split_sha256=graph.split.sha256()
-    )
-    oracle = Oracle(graph.metric, graph.y[graph.val_idx], budget.query_cap)
-    view = iso.view(graph, dataset_sha256)
-    zygote = iso.host(job.model, view)
-    start = time.perf_counter()
-    job_id, queries, result = zygote.run(
-        {
+
+    def __init__(
+        self,
+        job: Job,
+        graph: Graph,
+        budget: TaskBudget,
+        iso: Isolation,
+        dataset_sha256: str,
+        threads: int | None = None,
+        label_inputs: LabelInputs = "train",
+    ) -> None:
+        self.job, self.budget, self.iso = job, budget, iso
+        self.graph = graph = graph.with_split(job.split)
+        self.out = Outcome(
+            job=job,
+            status="crashed",
+            dataset_sha256=dataset_sha256,
+            split_sha256=graph.split.sha256(),
+        )
+        self.oracle = Oracle(graph.metric, graph.y[graph.val_idx], budget.query_cap)
+        view = iso.view(graph, dataset_sha256)
+        self.zygote = iso.host(job.model, view)
+        iso.hold(self.zygote, 1)
+        self.out.started = time.time()
+        self.start = time.perf_counter()
+        payload = {
             "job": job.to_dict(),
             "view": str(view),
             "budget": vars(budget),
             "threads": threads,
             "label_inputs": label_inputs,
         }
-    )
-    payload: dict[str, Any] | None = None
-    try:
-        limit = budget.seconds_per_trial + START_GRACE_SECONDS
-        payload, out.error = _watch(zygote, job_id, queries, result, oracle, limit)
-        zygote.kill(job_id)  # a result is in hand (or never will be): no need to wait for it
-    except ZygoteDied as err:
-        iso.drop(zygote)
-        out.error = str(err)
-    finally:
-        queries.close()
-        result.close()
-    out.wall_seconds = time.perf_counter() - start
-    out.oracle_queries = oracle.queries
-    if payload is None:
-        if out.error == TIMEOUT:
-            out.status = "timeout"
-            out.error = f"stopped after {budget.seconds_per_trial:g}s budget (+ start grace)"
-        return out
-    status = payload.get("status")
-    out.status = status if status in ("ok", "failed", "over_budget") else "failed"
-    out.error = str(payload.get("error", ""))[:4000]
-    if status != out.status:
-        out.error = f"the child's result is malformed: status {str(status)[:40]!r}"
-    if out.ok:
+        self.running = Running(
+            self.zygote,
+            *self.zygote.run(payload),
+            self.oracle,
+            budget.seconds_per_trial + START_GRACE_SECONDS,
+        )
+
+    def channels(self) -> list[Any]:
+        return self.running.channels()
+
+    def remaining(self) -> float:
+        return self.running.remaining()
+
+    def advance(self, ready: list[Any]) -> Outcome | None:
+        """Handle what is ``ready``; the outcome once the job is over, else None."""
         try:
-            _take(out, payload, graph, budget)
-        except (KeyError, TypeError, ValueError) as err:
-            out.status = "failed"
-            out.error = f"the child's result is malformed: {type(err).__name__}: {err}"
-    if oracle.refused and out.status in ("ok", "failed"):
-        out.status, out.error = "over_budget", oracle.refusal()
-    return out
+            step = self.running.step(ready)
+            if step is None:
+                return None
+            payload, self.out.error = step
+            self.zygote.kill(self.running.job_id)  # a result is in hand, or never will be
+        except ZygoteDied as err:
+            self.iso.drop(self.zygote)
+            payload, self.out.error = None, str(err)
+        self.running.close()
+        self.iso.hold(self.zygote, -1)
+        return self._outcome(payload)
+
+    def _outcome(self, payload: dict[str, Any] | None) -> Outcome:
+        out, budget = self.out, self.budget
+        out.wall_seconds = time.perf_counter() - self.start
+        out.oracle_queries = self.oracle.queries
+        if payload is None:
+            if out.error == TIMEOUT:
+                out.status = "timeout"
+                out.error = f"stopped after {budget.seconds_per_trial:g}s budget (+ start grace)"
+            return out
+        status = payload.get("status")
+        out.status = status if status in ("ok", "failed", "over_budget") else "failed"
+        out.error = str(payload.get("error", ""))[:4000]
+        if status != out.status:
+            out.error = f"the child's result is malformed: status {str(status)[:40]!r}"
+        if out.ok:
+            try:
+                _take(out, payload, self.graph, budget)
+            except (KeyError, TypeError, ValueError) as err:
+                out.status = "failed"
+                out.error = f"the child's result is malformed: {type(err).__name__}: {err}"
+        if self.oracle.refused and out.status in ("ok", "failed"):
+            out.status, out.error = "over_budget", self.oracle.refusal()
+        return out
+
+
+class Running:
+    """A child's channels as the parent watches them: its oracle queries (answered here),
+    its result, and its exit; the clock starts at the child's first "started" message."""
+
+    def __init__(
+        self,
+        zygote: Zygote,
+        job_id: str,
+        queries: Connection,
+        result: Connection,
+        oracle: Oracle | None,
+        seconds: float,
+    ) -> None:
+        self.zygote, self.job_id, self.oracle, self.seconds = zygote, job_id, oracle, seconds
+        self.queries, self.result = queries, result
+        self.watched: list[Any] = [queries, result]
+        self.deadline = time.perf_counter() + STARTUP_LIMIT_SECONDS
+        self.started = False
+
+    def channels(self) -> list[Any]:
+        return [*self.watched, self.zygote.ctl]
+
+    def remaining(self) -> float:
+        return max(0.0, self.deadline - time.perf_counter())
+
+    def step(self, ready: list[Any]) -> tuple[dict[str, Any] | None, str] | None:
+        """(the result payload or None, an error) once the child is done; else None."""
+        if self.queries in ready:
+            try:
+                if self.oracle is None:
+                    raise EOFError
+                self.oracle.answer(self.queries)
+            except (EOFError, OSError, WireError):
+                self.watched.remove(self.queries)
+        if self.result in ready:
+            try:
+                payload = receive(self.result)
+            except (EOFError, OSError):
+                self.watched.remove(self.result)
+            except WireError as err:
+                return None, f"the child sent a malformed message: {err}"
+            else:
+                if payload.get("status") != "started":
+                    return payload, ""
+                if not self.started:  # the clock starts once: another "started" changes nothing
+                    self.started = True
+                    self.deadline = time.perf_counter() + self.seconds
+        if self.zygote.ctl in ready:
+            self.zygote.poll()
+        if self.result not in self.watched and self.job_id in self.zygote.exits:
+            return None, _exit_reason(self.zygote.exits.pop(self.job_id))
+        if self.remaining() <= 0:
+            return None, TIMEOUT
+        return None
+
+    def close(self) -> None:
+        self.queries.close()
+        self.result.close()
 
 
 DESCRIBED: dict[tuple[str, str, str], Described] = {}
@@ -247,12 +361,13 @@ def _describe(zygote: Zygote, name: str, target: str) -> Described:
     from gbench import models
     from gbench.models.described import validated
 
-    job_id, queries, result = zygote.run({"describe": name})
+    running = Running(zygote, *zygote.run({"describe": name}), None, DESCRIBE_SECONDS)
     try:
-        payload, error = _watch(zygote, job_id, queries, result, None, DESCRIBE_SECONDS)
+        while (step := running.step(wait(running.channels(), running.remaining()))) is None:
+            pass
     finally:
-        queries.close()
-        result.close()
+        running.close()
+    payload, error = step
     if payload is None or payload.get("status") != "ok":
         reason = payload.get("error") if payload else error
         raise models.PluginError(str(reason)[:2000])
@@ -262,50 +377,6 @@ def _describe(zygote: Zygote, name: str, target: str) -> Described:
     info, params = validated({k: v for k, v in raw.items() if k != "file"}, name)
     source = plugin_source(target, str(raw.get("file", "")), info.version)
     return Described(name, target, info, params, source)
-
-
-def _watch(
-    zygote: Zygote,
-    job_id: str,
-    queries: Connection,
-    result: Connection,
-    oracle: Oracle | None,
-    seconds: float,
-) -> tuple[dict[str, Any] | None, str]:
-    """Serve the job's oracle queries until its result comes, the child dies or ``seconds``
-    after it started are up (the error is then ``TIMEOUT``)."""
-    deadline = time.perf_counter() + STARTUP_LIMIT_SECONDS
-    started = False
-    watched: list[Any] = [queries, result, zygote.ctl]
-    while True:
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0:
-            return None, TIMEOUT
-        ready = wait(watched, timeout=remaining)
-        if queries in ready:
-            try:
-                if oracle is None:
-                    raise EOFError
-                oracle.answer(queries)
-            except (EOFError, OSError, WireError):
-                watched.remove(queries)
-        if result in ready:
-            try:
-                payload = receive(result)
-            except (EOFError, OSError):
-                watched.remove(result)
-            except WireError as err:
-                return None, f"the child sent a malformed message: {err}"
-            else:
-                if payload.get("status") != "started":
-                    return payload, ""
-                if not started:  # the clock starts once: a second "started" changes nothing
-                    started = True
-                    deadline = time.perf_counter() + seconds
-        if zygote.ctl in ready:
-            zygote.poll()
-        if result not in watched and job_id in zygote.exits:
-            return None, _exit_reason(zygote.exits.pop(job_id))
 
 
 def _take(out: Outcome, payload: dict[str, Any], graph: Graph, budget: TaskBudget) -> None:

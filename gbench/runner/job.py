@@ -60,6 +60,7 @@ class Outcome:
     epoch_seconds: float = 0.0
     wall_seconds: float = 0.0  # measured by the runner, as are oracle_queries and parameters
     oracle_queries: int = 0
+    started: float = 0.0  # the job's start, seconds since the epoch: its run's start time
     peak_memory_mb: float = 0.0
     num_parameters: int = 0
     history: dict[str, list[float]] = field(default_factory=dict)

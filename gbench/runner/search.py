@@ -32,6 +32,81 @@ def distributions(space: dict[str, Param]) -> dict[str, Any]:
     return out
 
 
+class Search:
+    """One (model, task) search as ask/tell, so that up to ``parallel`` trials run at once.
+
+    The trial count is the task's budget whatever the parallelism. With more than one trial
+    in flight TPE uses a constant liar (a running trial counts as the worst value seen), so
+    parallel asks spread out; with one, every trial is told before the next is asked and the
+    sequence is the sequential search's. ``previous`` holds (config, score) already measured:
+    a resumed search continues where it stopped.
+    """
+
+    def __init__(
+        self,
+        space: dict[str, Param],
+        trials: int,
+        seed: int,
+        previous: Iterable[tuple[dict[str, Any], float | None]] = (),
+        parallel: int = 1,
+    ) -> None:
+        import optuna
+        from optuna.trial import TrialState, create_trial
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        self.space, self.trials = space, trials
+        self.dists = distributions(space)
+        sampler = optuna.samplers.TPESampler(seed=seed, constant_liar=parallel > 1)
+        self.study = optuna.create_study(direction="maximize", sampler=sampler)
+        self.asked = 0
+        for config, value in previous:
+            ok = value is not None and math.isfinite(value)
+            self.study.add_trial(
+                create_trial(
+                    params=config,
+                    distributions=self.dists,
+                    value=value if ok else None,
+                    state=TrialState.COMPLETE if ok else TrialState.FAIL,
+                )
+            )
+            self.asked += 1
+        if self.asked == 0 and space:
+            self.study.enqueue_trial(defaults(space))
+        self._running: dict[int, Any] = {}
+
+    def ask(self) -> tuple[int, dict[str, Any]] | None:
+        """The next trial's number and configuration; None once the budget is asked for."""
+        if self.asked >= self.trials:
+            return None
+        trial = self.study.ask(self.dists)
+        number = self.asked
+        self.asked += 1
+        self._running[number] = trial
+        return number, dict(trial.params)
+
+    def tell(self, number: int, value: float | None) -> None:
+        """Trial ``number``'s validation score, or None for a failed trial."""
+        from optuna.trial import TrialState
+
+        trial = self._running.pop(number)
+        if value is None or not math.isfinite(value):
+            self.study.tell(trial, state=TrialState.FAIL)
+        else:
+            self.study.tell(trial, value)
+
+    def best(self) -> tuple[dict[str, Any] | None, float]:
+        """The best configuration (None if every trial failed) and its score."""
+        from optuna.trial import TrialState
+
+        if not self.space:
+            return {}, math.nan
+        complete = [t for t in self.study.trials if t.state == TrialState.COMPLETE]
+        if not complete:
+            return None, math.nan
+        best = max(complete, key=lambda t: (t.value or 0.0, -t.number))  # complete: value set
+        return {**defaults(self.space), **best.params}, float(best.value or 0.0)
+
+
 def search(
     space: dict[str, Param],
     trials: int,
@@ -39,43 +114,12 @@ def search(
     evaluate: Callable[[int, dict[str, Any]], float | None],
     previous: Iterable[tuple[dict[str, Any], float | None]] = (),
 ) -> tuple[dict[str, Any] | None, float]:
-    """Run up to ``trials`` evaluations; ``evaluate(number, config)`` returns the validation
-    score, or None for a failed trial. ``previous`` holds (config, score) already measured.
-    Returns the best configuration (None if every trial failed) and its score."""
-    import optuna
-    from optuna.trial import TrialState, create_trial
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    dists = distributions(space)
-    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
-    done = 0
-    for config, value in previous:
-        ok = value is not None and math.isfinite(value)
-        study.add_trial(
-            create_trial(
-                params=config,
-                distributions=dists,
-                value=value if ok else None,
-                state=TrialState.COMPLETE if ok else TrialState.FAIL,
-            )
-        )
-        done += 1
-    if done == 0 and space:
-        study.enqueue_trial(defaults(space))
-    for number in range(done, trials):
-        trial = study.ask(dists)
-        value = evaluate(number, dict(trial.params))
-        if value is None or not math.isfinite(value):
-            study.tell(trial, state=TrialState.FAIL)
-        else:
-            study.tell(trial, value)
-    complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
-    if not space:
-        return {}, math.nan
-    if not complete:
-        return None, math.nan
-    best = max(complete, key=lambda t: (t.value or 0.0, -t.number))  # complete: value is set
-    return {**defaults(space), **best.params}, float(best.value or 0.0)
+    """A sequential :class:`Search`: ``evaluate(number, config)`` returns the validation
+    score, or None for a failed trial."""
+    s = Search(space, trials, seed, previous)
+    while (asked := s.ask()) is not None:
+        s.tell(asked[0], evaluate(*asked))
+    return s.best()
 
 
 def search_hash(plugin: Described, task: Task) -> str:

@@ -112,7 +112,10 @@ class Tracker:
             **tags,
         }
         all_tags = {record.PARENT_RUN: parent_id, **record.tags_of(values)}
-        run_id = self.client.create_run(self.experiment_id, run_name=name, tags={}).info.run_id
+        started = int(outcome.started * 1000) or None  # when the job ran, not when recorded
+        run_id = self.client.create_run(
+            self.experiment_id, start_time=started, run_name=name, tags={}
+        ).info.run_id
         kept = (*record.fields("metric"), *record.EXTRA_METRICS)
         numbers = {k: getattr(outcome, k) for k in kept}
         metrics = [Metric(k, float(v), 0, 0) for k, v in numbers.items() if not _nan(v)]
@@ -135,7 +138,8 @@ class Tracker:
 
                 np.save(Path(tmp) / record.PREDICTIONS, outcome.test_predictions)
                 self.client.log_artifact(run_id, str(Path(tmp) / record.PREDICTIONS))
-        self.client.set_terminated(run_id, "FINISHED" if outcome.ok else "FAILED")
+        ended = started + int(outcome.wall_seconds * 1000) if started else None
+        self.client.set_terminated(run_id, "FINISHED" if outcome.ok else "FAILED", ended)
         return run_id
 
 
