@@ -132,15 +132,18 @@ class Isolation:
         return {n: DESCRIBED[keys[n]] for n in names}
 
     def host(self, model: str, view: Path) -> Zygote:
-        """The warm zygote for ``model`` on ``view``'s task, started (and confined) if need be.
+        """The warm zygote for ``model`` that may read ``view``, started (and confined) if
+        need be.
 
-        With Landlock each job narrows its zygote's access to its own split's view, so one
-        zygote serves every split of a task; without it, each split needs its own zygote.
+        With Landlock each job narrows its zygote's access to its own split's view before
+        any plugin code runs, so one zygote per plugin serves every task and split (it may
+        read the folder of all views; its jobs may not). Without Landlock, bubblewrap's binds
+        are the only wall, so each split needs its own zygote. Unconfined, one per plugin.
         """
         from gbench.sandbox.kernel import landlock_abi
 
-        shared = self.sandbox.level != "none" and landlock_abi() > 0
-        key = (model, view.parent if shared else view)
+        shared = self.sandbox.level == "none" or landlock_abi() > 0
+        key = (model, Path(self._dir.name) if shared else view)
         if key in self._hosts:
             self._hosts.move_to_end(key)
             return self._hosts[key]

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from functools import cache
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, ClassVar, get_args
 
 from gbench.errors import GbenchError
 from gbench.record import SandboxLevel
@@ -110,6 +110,8 @@ def choose(wanted: str) -> Support:
 class Zygote:
     """The parent's handle on one sandboxed zygote (see :mod:`gbench.sandbox.zygote`)."""
 
+    largest_message: ClassVar[int] = 0  # bytes of the largest job sent (perf/scale.py)
+
     def __init__(self, level: SandboxLevel, policy: Policy) -> None:
         self.level = level
         self._tmp = tempfile.TemporaryDirectory(prefix="gbench-sandbox-")
@@ -168,6 +170,7 @@ class Zygote:
         oracle_here, oracle_there = socket.socketpair()
         result_here, result_there = socket.socketpair()
         message = json.dumps(["run", job_id, payload]).encode()
+        Zygote.largest_message = max(Zygote.largest_message, len(message))
         socket.send_fds(self.ctl, [message], [oracle_there.fileno(), result_there.fileno()])
         oracle_there.close()
         result_there.close()

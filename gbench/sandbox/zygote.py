@@ -50,9 +50,9 @@ def job_child(config: dict[str, Any], payload: dict[str, Any], fds: list[int]) -
 
     if config["level"] != "none":
         view = payload.get("view")
-        if view and kernel.landlock_abi() > 0:  # of the task's views, this job reads its own
-            views = Path(view).parent
-            keep = [Path(p) for p in (*config["read_only"], *DEVICES) if Path(p) != views]
+        if view and kernel.landlock_abi() > 0:  # of all the views, this job reads its own
+            keep = [Path(p) for p in (*config["read_only"], *DEVICES)]
+            keep = [p for p in keep if not Path(view).is_relative_to(p)]
             kernel.landlock([*keep, Path(view)], [Path(config["tmp"]), NULL])
         device = payload.get("job", {}).get("device", "cpu")
         on_cpu = device == "cpu"  # CUDA reserves address space beyond use
