@@ -21,7 +21,8 @@ in the ``dgl`` tox environment that comes with a later issue. The default run DE
 from __future__ import annotations
 
 import os
-from collections.abc import Generator
+import shutil
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,7 @@ FIXTURE_MARKERS = {
     "shared_datasets": "requires_data",
     "data_root": "requires_data",
     "browser": "requires_browser",
+    "postgres": "requires_postgres",
 }
 SELECTED_BY_MARKER = {
     "dgl": "runs only where DGL is installed: selected with `pytest -m dgl`, deselected otherwise",
@@ -131,3 +133,58 @@ def _one_thread() -> None:
     import torch
 
     torch.set_num_threads(1)
+
+
+def postgres_tool(name: str) -> str | None:
+    """A PostgreSQL server program: on PATH, else where Debian installs it."""
+    found = shutil.which(name)
+    if found:
+        return found
+    versions = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    return str(versions[-1]) if versions else None
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[str]:
+    """A real PostgreSQL server in a temporary folder, on 127.0.0.1 and a free port, with an
+    empty database; stopped and removed afterwards. Its DSN."""
+    import socket
+    import subprocess
+    import tempfile
+
+    tools = {n: postgres_tool(n) for n in ("initdb", "pg_ctl", "createdb")}
+    if not all(tools.values()):
+        pytest.skip("PostgreSQL's initdb/pg_ctl/createdb are not installed")
+    folder = Path(tempfile.mkdtemp(prefix="gbench-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # the server refuses to run as root
+        shutil.chown(folder, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = folder / "data"
+
+    def run(*cmd: str | None) -> None:
+        subprocess.run([*as_user, *map(str, cmd)], check=True, capture_output=True, timeout=120)
+
+    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1"
+    try:
+        run(tools["initdb"], "-D", str(data), "-U", "gbench", "--auth=trust", "-E", "UTF8")
+        run(
+            tools["pg_ctl"],
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(folder / "log"),
+            "-w",
+            "start",
+        )
+        run(tools["createdb"], "-h", "127.0.0.1", "-p", str(port), "-U", "gbench", "mlflow")
+        yield f"postgresql://gbench@127.0.0.1:{port}/mlflow"
+    finally:
+        if (data / "postmaster.pid").exists():
+            run(tools["pg_ctl"], "-D", str(data), "-m", "fast", "-w", "stop")
+        shutil.rmtree(folder, ignore_errors=True)

@@ -12,6 +12,7 @@ from gbench.cli.models import models
 from gbench.cli.run import results, run
 from gbench.cli.submit import register
 from gbench.cli.tasks import tasks
+from gbench.cli.tracking import tracking
 from gbench.errors import GbenchError
 
 
@@ -27,6 +28,7 @@ cli.add_command(models)
 cli.add_command(run)
 cli.add_command(results)
 cli.add_command(tasks)
+cli.add_command(tracking)
 register(cli)
 
 
