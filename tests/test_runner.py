@@ -296,6 +296,7 @@ def test_misbehaving_plugins_are_recorded_and_the_rest_completes(
     status = {r.data.tags["gbench.model"].rsplit(":", 1)[-1]: r for r in trials}
     assert status["Crash"].data.tags["gbench.status"] == "crashed"
     assert "SIGKILL" in status["Crash"].data.tags["gbench.error"]
+    assert "(each of 3 tries)" in status["Crash"].data.tags["gbench.error"]  # retried, kept once
     assert status["NaN"].data.tags["gbench.status"] == "failed"
     assert "nan" in status["NaN"].data.tags["gbench.error"]
     for big in ("TooBig", "TooBigFit"):  # a fit() plugin's layers count against the cap too
@@ -387,3 +388,54 @@ def test_two_workers_overlap_jobs_and_match_one_worker(mini: Path) -> None:
     for unit, (config, score) in out[1].items():
         assert out[2][unit][0] == config
         assert out[2][unit][1] == pytest.approx(score, abs=1e-6)
+
+
+def job_children() -> list[int]:
+    """Processes forked by a sandbox zygote to run one job each."""
+    procs = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            cmd = (entry / "cmdline").read_bytes()
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        procs[int(entry.name) if entry.name.isdigit() else -1] = (cmd, ppid)
+    # python processes started for a zygote (bubblewrap's own carry the same arguments)
+    zygotes = {
+        pid
+        for pid, (cmd, _) in procs.items()
+        if b"gbench.sandbox.zygote" in cmd and b"python" in cmd.split(b"\0")[0]
+    }
+    return [pid for pid in zygotes if procs[pid][1] in zygotes]
+
+
+def test_a_worker_killed_mid_job_is_retried_and_recorded_once(mini: Path) -> None:
+    import signal
+    import threading
+
+    from mlflow.tracking import MlflowClient
+
+    from gbench.runner.bench import Benchmark
+
+    uri = f"sqlite:///{mini / 'faults.db'}"
+    killed: list[int] = []
+
+    def kill_the_first_job() -> None:
+        deadline = time.time() + 120
+        while not killed and time.time() < deadline:
+            for pid in job_children():
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                return
+            time.sleep(0.1)
+
+    said: list[str] = []
+    slow = f"{Path(__file__).parent / 'plugins' / 'probes.py'}:Slow"
+    bench = Benchmark("mini", [slow], uri, config={"lr": 0.01}, threads=1, log=said.append)
+    bench.tasks = bench.tasks[:1]
+    threading.Thread(target=kill_the_first_job, daemon=True).start()  # described: now jobs
+    (summary,) = bench.run()
+    assert killed and summary.n == 2 and not summary.failed
+    assert any("SIGKILL" in line and "trying again" in line for line in said)
+    finals = MlflowClient(uri).search_runs(["1"], "tags.`gbench.kind` = 'final'")
+    assert sorted(int(r.data.tags["gbench.split"]) for r in finals) == [0, 1]

@@ -133,7 +133,8 @@ class Benchmark:
             if not left[summary.model]:
                 self.tracker.finish_parent(parents.pop(summary.model), "FINISHED")
 
-        scheduler = Scheduler(self.iso, self.workers, self._quiet(), self._expected(pairs))
+        expected = self._expected(pairs)
+        scheduler = Scheduler(self.iso, self.workers, self._quiet(), expected, self.log)
         try:
             summaries = scheduler.run(pipelines(), finished, self.threads)
             status = "FINISHED"

@@ -39,9 +39,20 @@ class Work:
 Pipeline = Generator[list[Work], list[Outcome], "TaskSummary"]
 
 
+RETRIES = 2  # more tries for a job whose worker died under it (not for its own failure)
+
+
 class Scheduler:
-    def __init__(self, iso: Isolation, workers: int, quiet: bool | None, expected: int) -> None:
+    def __init__(
+        self,
+        iso: Isolation,
+        workers: int,
+        quiet: bool | None,
+        expected: int,
+        log: Callable[[str], None] = print,
+    ) -> None:
         self.iso, self.workers, self.quiet, self.expected = iso, workers, quiet, expected
+        self.log = log
 
     def run(
         self,
@@ -54,8 +65,8 @@ class Scheduler:
 
         from gbench.runner.isolate import Flight
 
-        queue: deque[tuple[Pipeline, Work]] = deque()
-        flights: dict[Flight, Pipeline] = {}
+        queue: deque[tuple[Pipeline, Work, int]] = deque()  # with the tries made so far
+        flights: dict[Flight, tuple[Pipeline, Work, int]] = {}
         summaries: list[TaskSummary] = []
         failed = 0
         bar = tqdm(total=self.expected, unit="job", disable=self.quiet)
@@ -67,7 +78,7 @@ class Scheduler:
                 summaries.append(stop.value)
                 finished(stop.value)
                 return
-            queue.extend((pipe, w) for w in asked)
+            queue.extend((pipe, w, 0) for w in asked)
 
         more = True
         try:
@@ -79,7 +90,7 @@ class Scheduler:
                     else:
                         feed(pipe, None)
                 while queue and len(flights) < self.workers:
-                    pipe, work = queue.popleft()
+                    pipe, work, tries = queue.popleft()
                     assert work.job is not None
                     flight = Flight(
                         work.job,
@@ -90,7 +101,7 @@ class Scheduler:
                         threads,
                         work.task.label_inputs,
                     )
-                    flights[flight] = pipe
+                    flights[flight] = (pipe, work, tries + 1)
                 if not flights:
                     if more or queue:
                         continue
@@ -101,9 +112,23 @@ class Scheduler:
                 ready = wait(channels, timeout=min(f.remaining() for f in flights))
                 for flight in list(flights):
                     outcome = flight.advance(ready)
-                    if outcome is not None:
-                        failed += not outcome.ok
-                        bar.update()
-                        feed(flights.pop(flight), [outcome])
+                    if outcome is None:
+                        continue
+                    pipe, work, tries = flights.pop(flight)
+                    if outcome.status == "crashed" and tries <= RETRIES:  # its worker died
+                        self.log(f"{_name(outcome)}: {outcome.error}; trying again")
+                        queue.appendleft((pipe, work, tries))
+                        continue
+                    if outcome.status == "crashed" and tries > 1:
+                        outcome.error += f" (each of {tries} tries)"
+                    failed += not outcome.ok
+                    bar.update()
+                    feed(pipe, [outcome])
         finally:
             bar.close()
+
+
+def _name(outcome: Outcome) -> str:
+    job = outcome.job
+    unit = f"trial {job.trial}" if job.kind == "trial" else f"split {job.split}"
+    return f"{job.model} / {job.task} {unit}"

@@ -54,3 +54,16 @@ class TakesLabels(SeesBuild):
 
     meta = Metadata(name="takes-labels", **META)
     label_inputs = "train"
+
+
+class Slow(Model):
+    """Takes two seconds, then predicts the first class: time for a test to kill its worker."""
+
+    meta = Metadata(name="slow", **META)
+    space = SPACE
+
+    def fit(self, graph: Any, params: dict[str, Any], budget: Budget) -> torch.Tensor:
+        import time
+
+        time.sleep(2.0)
+        return torch.zeros(graph.num_nodes, graph.num_classes)
