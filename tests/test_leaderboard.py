@@ -388,6 +388,7 @@ def test_levels_wall_seconds_and_child_reported_marks(tmp_path: Path) -> None:
     mixed = bundle("mixed", "verified", 0.5, "https://example.org")
     for r in mixed["results"]:  # split 1 ran unconfined: the whole result is "none"
         r |= {"sandbox": "none" if r["split"] == 1 else "bwrap", "wall_seconds": 2.0}
+        r["search_parallelism"] = 2
     older = bundle("older", "verified", 0.4, "https://example.org")  # no wall seconds recorded
     for r in older["results"]:
         r["sandbox"] = "landlock+netns"
@@ -400,7 +401,8 @@ def test_levels_wall_seconds_and_child_reported_marks(tmp_path: Path) -> None:
     assert task["older"]["seconds_by_child"] is True and task["older"]["wall_seconds"] is None
     html = (site / "task" / "mini-h0.5.html").read_text()
     shown = headers(html)
-    assert {"seconds", "wall s / run", "params", "sandbox"} <= set(shown)
+    assert {"seconds", "wall s / run", "params", "sandbox", "at once"} <= set(shown)
+    assert task["mixed"]["search_parallelism"] == 2 and task["older"]["search_parallelism"] is None
     assert [h for h in shown if "†" in h] == ["train s / run †"]
     cells = re.findall(r'<td class="seconds[^"]*"[^>]*>([^<]*)</td>', html)
     assert "1.80 †" in cells and "6.00" in cells and "6.00 †" not in cells  # the budget's cells

@@ -78,6 +78,11 @@ class Entry:
         return self.rows[0]["trials"]
 
     @property
+    def search_parallelism(self) -> int | None:
+        """Trials the search ran at once (1: sequential TPE); None where not recorded."""
+        return self.rows[0]["search_parallelism"]
+
+    @property
     def train_seconds(self) -> float | None:
         """Mean training seconds of one final run (one split), as the child reported them."""
         return known_mean(r["train_seconds"] for r in self.rows)

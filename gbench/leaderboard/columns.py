@@ -41,6 +41,13 @@ PARAMS = Column(
     help="Trainable parameters, counted from the shapes the child returns",
 )
 TRIALS = Column("trials", "trials", "int", help="Search trials run (budget used)")
+PARALLEL = Column(
+    "search_parallelism",
+    "at once",
+    "int",
+    help="Search trials in flight at once: 1 is sequential TPE; more is TPE with a constant "
+    "liar, not the same search, though the trial budget is the same",
+)
 SECONDS = Column(
     "seconds",
     "seconds",

@@ -69,6 +69,7 @@ class Publisher:
             "p": e.tie.p,
             "parameters": e.parameters,
             "trials": e.trials,
+            "search_parallelism": e.search_parallelism,
             "seconds": e.seconds,
             "seconds_by_child": e.seconds_by_child,
             "wall_seconds": e.wall_seconds,

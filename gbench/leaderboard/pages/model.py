@@ -7,6 +7,7 @@ from typing import Any
 from gbench.leaderboard.board import level
 from gbench.leaderboard.columns import (
     DFAMILY,
+    PARALLEL,
     PARAMS,
     RANK,
     SANDBOX,
@@ -33,7 +34,20 @@ ENVIRONMENT = (  # what a model page shows of where each result was measured
     "plugin_sha256",
     "plugin_commit",
 )
-RESULTS = [TASK, DFAMILY, SCORE, SPLITS, RANK, VS_BEST, PARAMS, TRIALS, SECONDS, SOURCE, SANDBOX]
+RESULTS = [
+    TASK,
+    DFAMILY,
+    SCORE,
+    SPLITS,
+    RANK,
+    VS_BEST,
+    PARAMS,
+    TRIALS,
+    PARALLEL,
+    SECONDS,
+    SOURCE,
+    SANDBOX,
+]
 RUNS = [
     TASK,
     Column("split", "split", "int"),
