@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -133,11 +133,8 @@ def test_quick_suite_with_two_baselines_into_sqlite(data_root: Path, tmp_path: P
 
 @pytest.fixture
 def mlflow_server(tmp_path: Path) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
+    with serving(
+        lambda port: [
             sys.executable,
             "-m",
             "mlflow",
@@ -152,26 +149,42 @@ def mlflow_server(tmp_path: Path) -> Iterator[str]:
             str(tmp_path / "artifacts"),
             "--workers",
             "1",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+        ]
+    ) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(command: Callable[[int], list[str]]) -> Iterator[str]:
+    """An MLflow server started by ``command(port)`` on a free port, until the block ends."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(command(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if time.time() > deadline or proc.poll() is not None:
-                    pytest.fail("mlflow server did not start")
-                time.sleep(0.5)
+        wait_for_server(url, proc)
         yield url
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def wait_for_server(url: str, proc: subprocess.Popen) -> None:
+    """Until the MLflow server at ``url`` answers its health check (a test failure if its
+    process exits first or two minutes pass)."""
+    deadline = time.time() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail(f"the MLflow server exited with {proc.returncode}")
+            if time.time() > deadline:
+                pytest.fail("the MLflow server did not answer in 120 s")
+            time.sleep(0.5)
 
 
 def test_run_against_a_real_mlflow_server(mini: Path, mlflow_server: str) -> None:

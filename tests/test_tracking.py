@@ -5,17 +5,13 @@ and ``gbench leaderboard build``, the rows the same run gives in SQLite."""
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.test_runner import invoke, write_tasks
+from tests.test_runner import invoke, serving, write_tasks
 
 SPECS = {
     "pg-hom": {"dataset": "csbm:n=300,deg=6,h=0.8,classes=3,dim=8,snr=1.5,seed=0", "splits": [0, 1]}
@@ -25,30 +21,10 @@ VOLATILE = ("run_id", "parent_run_id", "gbench_commit")
 
 @pytest.fixture
 def server(postgres: str, tmp_path: Path) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     cmd = [sys.executable, "-m", "gbench", "tracking", "serve", "--postgres", postgres]
-    cmd += ["--artifacts", str(tmp_path / "artifacts"), "--port", str(port), "--workers", "1"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None:
-                    pytest.fail(f"gbench tracking serve exited: {proc.stderr.read().decode()}")
-                if time.time() > deadline:
-                    pytest.fail("gbench tracking serve did not answer in 120 s")
-                time.sleep(0.5)
+    cmd += ["--artifacts", str(tmp_path / "artifacts"), "--workers", "1"]
+    with serving(lambda port: [*cmd, "--port", str(port)]) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def test_a_run_through_mlflow_on_postgres_reads_back_as_from_sqlite(
