@@ -19,7 +19,7 @@ import json
 import time
 
 from gbench import data
-from gbench.runner.isolate import Isolation, execute
+from gbench.runner.isolate import Flight, Isolation
 from gbench.runner.job import Job
 from gbench.sandbox import Support, support
 from gbench.tasks import TaskBudget
@@ -40,7 +40,7 @@ def batch(level: str, jobs: int) -> float:
     try:
         for i in range(jobs):
             job = Job("mlp", "perf", 1, 0, 0, CONFIG, "trial", i)
-            outcome = execute(job, graph, BUDGET, iso, digest, threads=1)
+            outcome = Flight(job, graph, BUDGET, iso, digest, threads=1).wait()
             assert outcome.ok, outcome.error
         return time.perf_counter() - start
     finally:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from gbench import data
-from gbench.runner.isolate import Isolation, execute
+from gbench.runner.isolate import Flight, Isolation
 from gbench.runner.job import Job
 from gbench.sandbox import support
 from gbench.tasks import TaskBudget
@@ -32,7 +32,7 @@ def texas(data_root: Path) -> Iterator[dict[str, Any]]:
 def seen(texas: dict[str, Any], cls: str, label_inputs: Any) -> str:
     job = Job(f"{PROBES}:{cls}", "t", 1, 0, 0, {"lr": 0.01}, "trial", 0)
     g, iso, digest = texas["graph"], texas["iso"], texas["digest"]
-    outcome = execute(job, g, BUDGET, iso, digest, threads=1, label_inputs=label_inputs)
+    outcome = Flight(job, g, BUDGET, iso, digest, threads=1, label_inputs=label_inputs).wait()
     assert outcome.status == "failed"
     return outcome.error
 
@@ -47,7 +47,7 @@ def test_with_none_a_build_plugin_gets_no_label_and_still_trains(texas: dict[str
     assert seen(texas, "SeesBuild", "none").startswith("Seen: labels in: 0 ")
     job = Job("mlp", "t", 1, 0, 0, MLP, "trial", 0)
     g, iso, digest = texas["graph"], texas["iso"], texas["digest"]
-    outcome = execute(job, g, BUDGET, iso, digest, threads=1, label_inputs="none")
+    outcome = Flight(job, g, BUDGET, iso, digest, threads=1, label_inputs="none").wait()
     assert outcome.ok and outcome.epochs > 0, outcome.error
 
 

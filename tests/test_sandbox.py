@@ -19,7 +19,7 @@ import pytest
 
 from gbench import data
 from gbench.runner import isolate
-from gbench.runner.isolate import Isolation, execute
+from gbench.runner.isolate import Flight, Isolation
 from gbench.runner.job import Job
 from gbench.sandbox import Support, support
 from gbench.sandbox.kernel import landlock_abi
@@ -101,8 +101,7 @@ def arena(
 
 
 def run_attack(arena: dict[str, Any], attack: str) -> Any:
-    job = Job(arena["plugin"], "quick-texas", 1, 0, 0, {"attack": attack}, "trial", 0)
-    return execute(job, arena["graph"], BUDGET, arena["iso"], arena["digest"], threads=1)
+    return run_as(arena, "Hostile", {"attack": attack})
 
 
 @pytest.mark.parametrize("attack", ATTACKS)
@@ -140,7 +139,7 @@ def test_an_honest_job_still_runs_in_the_sandbox(arena: dict[str, Any]) -> None:
         {"hidden": 16, "layers": 2, "dropout": 0.5, "lr": 0.01, "weight_decay": 5e-4},
         "final",
     )
-    outcome = execute(job, graph, BUDGET, arena["iso"], arena["digest"], threads=1)
+    outcome = Flight(job, graph, BUDGET, arena["iso"], arena["digest"], threads=1).wait()
     assert outcome.ok, outcome.error
     assert 0.0 <= outcome.test_score <= 1.0 and outcome.epochs > 0
     assert outcome.oracle_queries == outcome.epochs  # one validation score per epoch
@@ -189,7 +188,7 @@ def run_as(
 ) -> Any:
     plugin = arena["plugin"].replace(":Hostile", f":{cls}")
     job = Job(plugin, "quick-texas", 1, 0, 0, config, "trial", 0)
-    return execute(job, arena["graph"], budget, arena["iso"], arena["digest"], threads=1)
+    return Flight(job, arena["graph"], budget, arena["iso"], arena["digest"], threads=1).wait()
 
 
 def test_forged_timing_is_the_childs_word_and_the_wall_clock_the_runners(

@@ -53,11 +53,12 @@ def test_serve_names_the_fix_for_a_bad_database() -> None:
     from click.testing import CliRunner
 
     from gbench.cli.main import cli
+    from gbench.errors import GbenchError
 
     for dsn, says in (
         ("mysql://x/db", "postgresql://"),
         ("postgresql://x@127.0.0.1:1/db", "createdb"),
     ):
-        with pytest.raises(Exception, match=says):
+        with pytest.raises(GbenchError, match=says):
             CliRunner().invoke(cli, ["tracking", "serve", "--postgres", dsn, "--artifacts", "a"],
                                catch_exceptions=False)  # fmt: skip

@@ -5,7 +5,6 @@ skipped, so a rerun resumes where an interrupted one stopped."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
@@ -13,13 +12,16 @@ import statistics
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gbench import record
 from gbench.errors import GbenchError
 from gbench.runner.job import Job, Outcome
 from gbench.runner.schedule import Pipeline, Work
 from gbench.tasks import Task
+
+if TYPE_CHECKING:
+    from gbench.graph import Graph
 
 Log = Callable[[str], None]
 
@@ -195,12 +197,13 @@ class Benchmark:
             except SpaceError as err:
                 raise GbenchError(f"--config for {model} on {task.name}: {err}") from None
         else:
-            config = yield from self._search(model, task, Work(graph, task, digest), parent, tags)
+            config = yield from self._search(model, task, graph, digest, parent, tags)
         if config is None:
             summary.error = "every search trial failed"
             self.log(f"{model} / {task.name}: every search trial failed; no final runs")
             return summary
         version = tags["plugin_version"]
+        scores: dict[tuple[int, int], float] = {}  # of the units already done
         todo = []
         for split, seed in task.units():
             job = Job(
@@ -214,27 +217,33 @@ class Benchmark:
                 )
             )
             if done and done[0].data.tags.get(record.tag(record.STATUS)) == "ok":
-                summary.scores.append(done[0].data.metrics["test_score"])
+                scores[(split, seed)] = done[0].data.metrics["test_score"]
             else:
                 todo.append(job)
-        outcomes: list[Outcome] = []
-        if todo:
-            outcomes = yield [Work(graph, task, digest, job) for job in todo]  # side by side
+        outcomes: dict[tuple[int, int], Outcome] = {}
+        asked = [Work(job, graph, task, digest) for job in todo]  # side by side
         while len(outcomes) < len(todo):
-            outcomes += yield []
-        by_unit = {(o.job.split, o.job.seed): o for o in outcomes}
-        for job in todo:  # recorded and summed in the task's unit order
-            outcome = by_unit[(job.split, job.seed)]
-            chash = job.config_hash(version)
-            self.tracker.record(parent, outcome, {**tags, "config_hash": chash}, self.suite.name)
-            if outcome.ok:
-                summary.scores.append(outcome.test_score)
+            for outcome in (yield asked):  # recorded as it comes: an interruption keeps it
+                job = outcome.job
+                chash = job.config_hash(version)
+                self.tracker.record(
+                    parent, outcome, {**tags, "config_hash": chash}, self.suite.name
+                )
+                outcomes[(job.split, job.seed)] = outcome
+                if not outcome.ok:
+                    self.log(
+                        f"{model} / {task.name} split {job.split}: "
+                        f"{outcome.status}: {outcome.error}"
+                    )
+            asked = []
+        for unit in task.units():  # summed in the task's unit order
+            if unit in scores:
+                summary.scores.append(scores[unit])
+            elif outcomes[unit].ok:
+                summary.scores.append(outcomes[unit].test_score)
             else:
                 summary.failed += 1
-                summary.error = outcome.error
-                self.log(
-                    f"{model} / {task.name} split {job.split}: {outcome.status}: {outcome.error}"
-                )
+                summary.error = outcomes[unit].error
         return summary
 
     def _record_site(self, model: str, parent: str) -> None:
@@ -249,7 +258,7 @@ class Benchmark:
         self.tracker.client.log_text(parent, text, record.SITE_ARTIFACT)
 
     def _search(
-        self, model: str, task: Task, work: Work, parent: str, tags: dict
+        self, model: str, task: Task, graph: Graph, digest: str, parent: str, tags: dict
     ) -> Generator[list[Work], list[Outcome], dict[str, Any] | None]:
         from gbench.runner.search import Search, search_hash
 
@@ -288,7 +297,7 @@ class Benchmark:
                     number,
                     self.device,
                 )
-                asked.append(dataclasses.replace(work, job=job))
+                asked.append(Work(job, graph, task, digest))
             running += len(asked)
             if not running:
                 return study.best()[0]

@@ -83,7 +83,6 @@ class Isolation:
         self._hidden = [Path(self._dir.name), *hidden]
         self._paths: dict[tuple[str, int], Path] = {}
         self._hosts: OrderedDict[tuple[str, Path], Zygote] = OrderedDict()
-        self._busy: dict[int, int] = {}  # id(zygote) -> its jobs in flight
 
     @property
     def level(self) -> str:
@@ -118,15 +117,15 @@ class Isolation:
         again only when the plugin's or gbench's source files change."""
         from gbench import models
 
-        keys = {n: (self.level, n, fingerprint(models.target(n))) for n in dict.fromkeys(names)}
+        targets = {n: models.target(n) for n in names}
+        keys = {n: (self.level, n, fingerprint(t)) for n, t in targets.items()}
         todo = [n for n, key in keys.items() if key not in DESCRIBED]
         if todo:
-            targets = [models.target(n) for n in todo]
-            policy = make(targets, None, self._hidden, self.memory_bytes)
+            policy = make([targets[n] for n in todo], None, self._hidden, self.memory_bytes)
             zygote = Zygote(self.sandbox.level, policy)
             try:
-                for name, target in zip(todo, targets, strict=True):
-                    DESCRIBED[keys[name]] = _describe(zygote, name, target)
+                for name in todo:
+                    DESCRIBED[keys[name]] = _describe(zygote, name, targets[name])
             finally:
                 zygote.close()
         return {n: DESCRIBED[keys[n]] for n in names}
@@ -147,7 +146,7 @@ class Isolation:
         if key in self._hosts:
             self._hosts.move_to_end(key)
             return self._hosts[key]
-        idle = [k for k, z in self._hosts.items() if not self._busy.get(id(z))]
+        idle = [k for k, z in self._hosts.items() if not z.in_flight]
         while idle and len(self._hosts) >= self.warm:  # never one with a job in flight
             self._hosts.pop(idle.pop(0)).close()
         from gbench import models
@@ -155,10 +154,6 @@ class Isolation:
         policy = make([models.target(model)], key[1], self._hidden, self.memory_bytes)
         self._hosts[key] = Zygote(self.sandbox.level, policy)
         return self._hosts[key]
-
-    def hold(self, zygote: Zygote, jobs: int) -> None:
-        """Count ``jobs`` more (or fewer) in flight on ``zygote``."""
-        self._busy[id(zygote)] = self._busy.get(id(zygote), 0) + jobs
 
     def drop(self, zygote: Zygote) -> None:
         for key, z in list(self._hosts.items()):
@@ -173,23 +168,6 @@ class Isolation:
         self._dir.cleanup()
 
 
-def execute(
-    job: Job,
-    graph: Graph,
-    budget: TaskBudget,
-    iso: Isolation,
-    dataset_sha256: str,
-    threads: int | None = None,
-    label_inputs: LabelInputs = "train",
-) -> Outcome:
-    """Run ``job`` on ``graph`` (split ``job.split``) in a sandboxed child under ``budget``."""
-    flight = Flight(job, graph, budget, iso, dataset_sha256, threads, label_inputs)
-    while True:
-        done = flight.advance(wait(flight.channels(), flight.remaining()))
-        if done is not None:
-            return done
-
-
 class Flight:
     """One job in flight in a sandboxed child.
 
@@ -197,7 +175,8 @@ class Flight:
     process's own. It scores the predictions the child returns (validation and test), answers
     and counts the oracle's queries up to the task's cap, measures the wall-clock time and
     kills the child at the limit, and counts the parameters from the shapes the child sends.
-    Several flights run at once by waiting on all their :meth:`channels`.
+    Several flights run at once by waiting on all their :meth:`channels`; one alone,
+    :meth:`wait`.
     """
 
     def __init__(
@@ -221,7 +200,7 @@ class Flight:
         self.oracle = Oracle(graph.metric, graph.y[graph.val_idx], budget.query_cap)
         view = iso.view(graph, dataset_sha256)
         self.zygote = iso.host(job.model, view)
-        iso.hold(self.zygote, 1)
+        self.zygote.in_flight += 1
         self.out.started = time.time()
         self.start = time.perf_counter()
         payload = {
@@ -237,6 +216,12 @@ class Flight:
             self.oracle,
             budget.seconds_per_trial + START_GRACE_SECONDS,
         )
+
+    def wait(self) -> Outcome:
+        """Serve this flight alone until its job is over."""
+        while (done := self.advance(wait(self.channels(), self.remaining()))) is None:
+            pass
+        return done
 
     def channels(self) -> list[Any]:
         return self.running.channels()
@@ -256,7 +241,7 @@ class Flight:
             self.iso.drop(self.zygote)
             payload, self.out.error = None, str(err)
         self.running.close()
-        self.iso.hold(self.zygote, -1)
+        self.zygote.in_flight -= 1
         return self._outcome(payload)
 
     def _outcome(self, payload: dict[str, Any] | None) -> Outcome:
@@ -356,7 +341,7 @@ def fingerprint(target: str) -> str:
     stats = []
     for root in [*plugin_paths(target), *gbench_paths()]:
         files = [root] if root.is_file() else sorted(root.rglob("*.py"))
-        stats += [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
+        stats += [(str(f), (st := f.stat()).st_size, st.st_mtime_ns) for f in files]
     return hashlib.sha256(repr(stats).encode()).hexdigest()
 
 

@@ -30,10 +30,10 @@ if TYPE_CHECKING:
 class Work:
     """A job and what running it takes: its task's graph (whose labels stay here)."""
 
+    job: Job
     graph: Graph
     task: Task
     digest: str  # the dataset's content sha256
-    job: Job | None = None
 
 
 Pipeline = Generator[list[Work], list[Outcome], "TaskSummary"]
@@ -91,7 +91,6 @@ class Scheduler:
                         feed(pipe, None)
                 while queue and len(flights) < self.workers:
                     pipe, work, tries = queue.popleft()
-                    assert work.job is not None
                     flight = Flight(
                         work.job,
                         work.graph,

@@ -150,6 +150,7 @@ class Zygote:
             )
         theirs.close()
         self.exits: dict[str, int] = {}
+        self.in_flight = 0  # jobs its user is still waiting on: never closed under them
         self._next = 0
         reply = self._receive()
         if reply is None or reply[0] != "ready":

@@ -294,7 +294,7 @@ def run_again(
     """Re-run ``units`` with each task's chosen configuration in ``views``' sandbox; the
     comparisons with the claims."""
     from gbench import data
-    from gbench.runner.isolate import execute
+    from gbench.runner.isolate import Flight
 
     entries = {t["name"]: t for t in bundle["tasks"]}
     claims: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -312,7 +312,7 @@ def run_again(
         graph, digest = graphs[name]
         config = entries[name]["config"]
         job = Job(plugin.model, name, task.version, split, seed, config, "final", None, device)
-        outcome = execute(job, graph, task.budget, views, digest, threads, task.label_inputs)
+        outcome = Flight(job, graph, task.budget, views, digest, threads, task.label_inputs).wait()
         scores = [r["test_score"] for r in claims[name]]
         index = next(
             i for i, r in enumerate(claims[name]) if (r["split"], r["seed"]) == (split, seed)
