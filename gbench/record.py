@@ -27,6 +27,8 @@ LabelInputs = Literal["none", "train"]
 """Labels a model may take as input: ``train`` (the training nodes'), or ``none`` (only
 gbench's trainer uses them, for the loss)."""
 LABEL_INPUTS: tuple[LabelInputs, ...] = get_args(LabelInputs)
+Executor = Literal["local", "ray"]
+"""Where the job ran: a sandboxed child on the driver's machine, or one on a Ray worker."""
 SandboxLevel = Literal["bwrap", "landlock+netns", "none"]
 """How the child running plugin code was confined. ``none``: a plain child process given only
 the training view, which plugin code can still leave (it may read files and open sockets)."""
@@ -89,9 +91,11 @@ class Result(BaseModel):
     wall_seconds: Annotated[float | None, METRIC, BY_RUNNER] = None
     oracle_queries: Annotated[int | None, METRIC, BY_RUNNER, Field(ge=0)] = None
     peak_memory_mb: Annotated[float | None, METRIC, BY_CHILD] = None
+    memory_estimate_mb: Annotated[float | None, METRIC, BY_RUNNER] = None
     device: Annotated[str, TAG] = ""
     sandbox: Annotated[SandboxLevel | None, TAG] = None
     search_parallelism: Annotated[int | None, TAG, Field(ge=1)] = None
+    executor: Annotated[Executor | None, TAG] = None
     config: Annotated[dict[str, Any], TAG] = {}
     config_hash: Annotated[str, TAG] = ""
     dataset_sha256: Annotated[str, TAG] = ""

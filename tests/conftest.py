@@ -46,6 +46,7 @@ FIXTURE_MARKERS = {
     "data_root": "requires_data",
     "browser": "requires_browser",
     "postgres": "requires_postgres",
+    "ray_cluster": "requires_ray",
 }
 SELECTED_BY_MARKER = {
     "dgl": "runs only where DGL is installed: selected with `pytest -m dgl`, deselected otherwise",
@@ -188,3 +189,59 @@ def postgres() -> Iterator[str]:
         if (data / "postmaster.pid").exists():
             run(tools["pg_ctl"], "-D", str(data), "-m", "fast", "-w", "stop")
         shutil.rmtree(folder, ignore_errors=True)
+
+
+RAY_AUTH = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN_PATH")
+
+
+@pytest.fixture(scope="module")
+def ray_cluster() -> Iterator[str]:
+    """A real two-node Ray cluster on 127.0.0.1: a head node and a second node joined with
+    ``ray start --address``, one CPU each; both stopped afterwards. Its address."""
+    import secrets
+    import socket
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    ray = Path(sys.executable).parent / "ray"
+    if not ray.exists():
+        pytest.skip("Ray is not installed (pip install 'gbench[ray]')")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"127.0.0.1:{port}"
+    temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # short: Ray's socket paths must fit
+    token = Path(temp) / "auth_token"  # the cluster's own token: nodes and drivers need it
+    token.write_text(secrets.token_hex(32))
+    saved = {k: os.environ.get(k) for k in RAY_AUTH}
+    os.environ.update({"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token)})
+    common = ["--node-ip-address", "127.0.0.1", "--num-cpus", "1", "--disable-usage-stats"]
+    common += ["--block"]  # each node lives as long as its process: stopped by stopping it
+    head = [str(ray), "start", "--head", "--port", str(port), "--include-dashboard", "false"]
+    log = (Path(temp) / "nodes.log").open("wb")  # shown if the cluster does not start
+    nodes = [subprocess.Popen([*head, "--temp-dir", temp, *common], stdout=log, stderr=log)]
+    waiting = "import ray, sys, time; ray.init(address=sys.argv[1]); "
+    waiting += "exit(0) if sum(n['Alive'] for n in ray.nodes()) >= int(sys.argv[2]) else exit(1)"
+    try:
+        for want in (1, 2):
+            if want == 2:
+                joined = [str(ray), "start", "--address", address, *common]
+                nodes.append(subprocess.Popen(joined, stdout=log, stderr=log))
+            deadline = time.monotonic() + 120
+            probing = [sys.executable, "-c", waiting, address, str(want)]
+            while (probe := subprocess.run(probing, capture_output=True, text=True)).returncode:
+                said = (Path(temp) / "nodes.log").read_text()[-3000:] + probe.stderr[-2000:]
+                assert all(n.poll() is None for n in nodes), f"a Ray node exited: {said}"
+                assert time.monotonic() < deadline, f"never {want} Ray nodes: {said}"
+                time.sleep(1)
+        yield address
+    finally:
+        for node in reversed(nodes):
+            node.terminate()
+            node.wait(timeout=60)
+        log.close()
+        shutil.rmtree(temp, ignore_errors=True)
+        for k, v in saved.items():
+            os.environ.pop(k) if v is None else os.environ.update({k: v})

@@ -45,6 +45,19 @@ workers_option = click.option(
     help="Jobs at once, each in its own sandboxed child: trials of a search (TPE with a "
     "constant liar), final splits, and different (model, task) pairs.",
 )
+executor_option = click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Where jobs run: sandboxed children on this machine, or Ray tasks (each still in a "
+    "sandboxed child on its worker) with their CPU, GPU and memory requests.",
+)
+ray_address_option = click.option(
+    "--ray-address",
+    help="With --executor ray: the cluster to use (default: $RAY_ADDRESS, else a Ray started "
+    "on this machine for the run).",
+)
 sandbox_option = click.option(
     "--sandbox",
     type=click.Choice(["auto", "bwrap", "landlock+netns", "none"]),

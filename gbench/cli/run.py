@@ -11,7 +11,9 @@ import click
 
 from gbench.cli.options import (
     device_option,
+    executor_option,
     format_option,
+    ray_address_option,
     sandbox_option,
     threads_option,
     tracking_uri_option,
@@ -33,6 +35,8 @@ from gbench.cli.output import emit, table
 @device_option
 @threads_option
 @workers_option
+@executor_option
+@ray_address_option
 @click.option("--force", is_flag=True, help="Rerun work already complete in the store.")
 @sandbox_option
 @format_option()
@@ -44,6 +48,8 @@ def run(
     device: str,
     threads: int | None,
     workers: int,
+    executor: str,
+    ray_address: str | None,
     force: bool,
     sandbox: str,
     fmt: str,
@@ -62,6 +68,8 @@ def run(
         log=lambda m: click.echo(m, err=True),
         sandbox=sandbox,
         workers=workers,
+        executor=executor,
+        ray_address=ray_address,
     )
     summaries = bench.run()
     rows = [

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from gbench import record
 from gbench.errors import GbenchError
 from gbench.runner.job import Job, Outcome
-from gbench.runner.schedule import Pipeline, Work
+from gbench.runner.schedule import Executor, Pipeline, Work
 from gbench.tasks import Task
 
 if TYPE_CHECKING:
@@ -84,6 +84,8 @@ class Benchmark:
         progress: bool | None = None,
         sandbox: str = "auto",
         workers: int = 1,
+        executor: str = "local",
+        ray_address: str | None = None,
     ) -> None:
         from gbench.runner.environment import environment
         from gbench.runner.isolate import Isolation, choose_sandbox, hidden_paths
@@ -96,7 +98,9 @@ class Benchmark:
         self.threads, self.root, self.log, self.progress = threads, root, log, progress
         if workers < 1:
             raise GbenchError(f"--workers {workers}: run at least one job at a time")
-        self.workers = workers
+        self.workers, self.executor, self.ray_address = workers, executor, ray_address
+        if executor != "ray" and ray_address:
+            raise GbenchError("--ray-address: add --executor ray to run on that cluster")
         if workers > 1 and threads is None:  # the machine's threads shared by the jobs at once
             self.threads = max(1, (os.cpu_count() or 1) // workers)
         if device.startswith("cuda"):
@@ -104,10 +108,11 @@ class Benchmark:
 
             if not torch.cuda.is_available():
                 raise GbenchError("--device cuda: no CUDA device is available here; use cpu")
-        self.tracker = Tracker(tracking_uri)
+        self.tracker = Tracker(tracking_uri, log)  # a lost store is reported where runs report
         self.env = environment(device)
         self.sandbox = choose_sandbox(sandbox, log)  # now: a level that cannot be had stops here
-        self.iso = Isolation(self.sandbox, hidden_paths(root, self.tracker.uri), warm=workers + 1)
+        self.hidden = hidden_paths(root, self.tracker.uri)
+        self.iso = Isolation(self.sandbox, self.hidden, warm=workers + 1)
         try:  # read by sandboxed children: this process never imports a plugin
             self.plugins = self.iso.describe(models)
         except BaseException:
@@ -136,16 +141,34 @@ class Benchmark:
                 self.tracker.finish_parent(parents.pop(summary.model), "FINISHED")
 
         expected = self._expected(pairs)
-        scheduler = Scheduler(self.iso, self.workers, self._quiet(), expected, self.log)
         try:
-            summaries = scheduler.run(pipelines(), finished, self.threads)
+            scheduler = Scheduler(self._executor(), self.workers, self._quiet(), expected, self.log)
+            summaries = scheduler.run(pipelines(), finished)
             status = "FINISHED"
         finally:
-            for parent in parents.values():  # interrupted: what finished is kept
-                self.tracker.finish_parent(parent, status)
-            self.iso.close()
+            try:
+                for parent in parents.values():  # interrupted: what finished is kept
+                    self.tracker.finish_parent(parent, status)  # after held outcomes
+                self.tracker.drain()  # all stored, or a GbenchError: never a false success
+            finally:
+                self.iso.close()
         order = {(m, t.name): i for i, (m, t) in enumerate(pairs)}
         return sorted(summaries, key=lambda s: order[(s.model, s.task)])
+
+    def _executor(self) -> Executor:
+        """Where the jobs run (``--executor``), with one GPU's memory for jobs on a GPU."""
+        from gbench.runner.schedule import Local
+
+        gpu_bytes = None
+        if self.device.startswith("cuda"):
+            import torch
+
+            gpu_bytes = torch.cuda.get_device_properties(0).total_memory
+        if self.executor == "ray":
+            from gbench.runner.cluster import RayExecutor
+
+            return RayExecutor(self.ray_address, self.sandbox, self.hidden, self.threads, gpu_bytes)
+        return Local(self.iso, self.threads, gpu_bytes)
 
     def _expected(self, pairs: list[tuple[str, Task]]) -> int:
         """Jobs a fresh run would start: every search trial and every final unit."""
@@ -160,6 +183,7 @@ class Benchmark:
             record.SUITE_VERSION: str(self.suite.version),
             "device": self.device,
             "sandbox": self.sandbox.level,
+            "executor": self.executor,
             **{k: str(v) for k, v in self.plugins[model].source.items()},
             "task_sha256": task.spec_sha256(),
             "metric": task.metric,

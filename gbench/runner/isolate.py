@@ -172,7 +172,8 @@ class Flight:
     """One job in flight in a sandboxed child.
 
     What the child says is the plugin's word: the figures that decide a result are this
-    process's own. It scores the predictions the child returns (validation and test), answers
+    process's own. It scores the predictions the child returns (validation, and test unless
+    ``test_labels`` is False: a cluster worker's graph holds none, its driver scores them), answers
     and counts the oracle's queries up to the task's cap, measures the wall-clock time and
     kills the child at the limit, and counts the parameters from the shapes the child sends.
     Several flights run at once by waiting on all their :meth:`channels`; one alone,
@@ -188,8 +189,9 @@ class Flight:
         dataset_sha256: str,
         threads: int | None = None,
         label_inputs: LabelInputs = "train",
+        test_labels: bool = True,
     ) -> None:
-        self.job, self.budget, self.iso = job, budget, iso
+        self.job, self.budget, self.iso, self.test_labels = job, budget, iso, test_labels
         self.graph = graph = graph.with_split(job.split)
         self.out = Outcome(
             job=job,
@@ -261,6 +263,8 @@ class Flight:
         if out.ok:
             try:
                 _take(out, payload, self.graph, budget)
+                if self.test_labels:
+                    score_test(out, self.graph)
             except (KeyError, TypeError, ValueError) as err:
                 out.status = "failed"
                 out.error = f"the child's result is malformed: {type(err).__name__}: {err}"
@@ -393,7 +397,6 @@ def _take(out: Outcome, payload: dict[str, Any], graph: Graph, budget: TaskBudge
         return
     out.val_score = score(graph.metric, val, graph.y[graph.val_idx].cpu())
     out.test_predictions = test.numpy()
-    out.test_score = score_task(graph, test, graph.y[graph.test_idx].cpu())
     out.epochs = int(payload["epochs"])
     out.best_epoch = int(payload["best_epoch"])
     for key in ("train_seconds", "inference_seconds", "epoch_seconds", "peak_memory_mb"):
@@ -401,6 +404,14 @@ def _take(out: Outcome, payload: dict[str, Any], graph: Graph, budget: TaskBudge
     out.history = {str(k): [float(v) for v in series] for k, series in payload["history"].items()}
     if payload["timed_out"]:
         out.error = "training stopped at the time budget; best epoch so far kept"
+
+
+def score_test(out: Outcome, graph: Graph) -> None:
+    """Score an ok outcome's test predictions, where the test labels are: in the process
+    that holds the whole graph (on a cluster, the driver alone)."""
+    if out.ok and out.test_predictions is not None:
+        predictions = torch.from_numpy(np.array(out.test_predictions, dtype=np.float32))
+        out.test_score = score_task(graph, predictions, graph.y[graph.test_idx].cpu())
 
 
 def score_task(graph: Graph, predictions: torch.Tensor, y: torch.Tensor) -> float:

@@ -62,6 +62,7 @@ class Outcome:
     oracle_queries: int = 0
     started: float = 0.0  # the job's start, seconds since the epoch: its run's start time
     peak_memory_mb: float = 0.0
+    memory_estimate_mb: float = float("nan")  # the scheduler's, made before the job started
     num_parameters: int = 0
     history: dict[str, list[float]] = field(default_factory=dict)
     test_predictions: Any = None  # numpy [n_test, classes]

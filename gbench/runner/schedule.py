@@ -15,9 +15,12 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import wait
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+import torch
 
 from gbench.runner.job import Job, Outcome
+from gbench.runner.requests import Request, refusal, request
 
 if TYPE_CHECKING:
     from gbench.graph import Graph
@@ -26,7 +29,7 @@ if TYPE_CHECKING:
     from gbench.tasks import Task
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Work:
     """A job and what running it takes: its task's graph (whose labels stay here)."""
 
@@ -42,31 +45,80 @@ Pipeline = Generator[list[Work], list[Outcome], "TaskSummary"]
 RETRIES = 2  # more tries for a job whose worker died under it (not for its own failure)
 
 
+class Executor(Protocol):
+    """Where jobs run: this machine's sandboxed children, or a Ray cluster's workers."""
+
+    where: str  # "on this machine", "in the Ray cluster": for refusals
+    largest_memory: int  # bytes: the most any one worker has
+    gpu_bytes: int | None  # one GPU's memory, for a job on a GPU; else None
+
+    def request(self, work: Work) -> Request: ...
+
+    def start(self, work: Work, request: Request) -> None: ...
+
+    def collect(self) -> list[tuple[Work, Outcome]]:
+        """Outcomes of jobs that ended (test predictions scored here); may wait a little."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class Local:
+    """Up to ``workers`` sandboxed children on this machine, ``threads`` each."""
+
+    where = "on this machine"
+
+    def __init__(self, iso: Isolation, threads: int | None, gpu_bytes: int | None) -> None:
+        self.iso, self.threads, self.gpu_bytes = iso, threads, gpu_bytes
+        self.largest_memory = iso.memory_bytes
+        self.flights: dict[Flight, Work] = {}
+
+    def request(self, work: Work) -> Request:
+        threads = self.threads or torch.get_num_threads()
+        return request(work.graph, work.task.budget, work.job.config, threads, self.gpu_bytes)
+
+    def start(self, work: Work, request: Request) -> None:
+        from gbench.runner.isolate import Flight
+
+        budget, label_inputs = work.task.budget, work.task.label_inputs
+        flight = Flight(
+            work.job, work.graph, budget, self.iso, work.digest, self.threads, label_inputs
+        )
+        self.flights[flight] = work
+
+    def collect(self) -> list[tuple[Work, Outcome]]:
+        flights = self.flights
+        # flights on one zygote share its control socket: each is waited on once
+        channels: list[Any] = list(dict.fromkeys(c for f in flights for c in f.channels()))
+        ready = wait(channels, timeout=min(f.remaining() for f in flights))
+        done = [(f, o) for f in list(flights) if (o := f.advance(ready)) is not None]
+        return [(flights.pop(f), o) for f, o in done]
+
+    def close(self) -> None:
+        self.iso.close()
+
+
 class Scheduler:
     def __init__(
         self,
-        iso: Isolation,
+        executor: Executor,
         workers: int,
         quiet: bool | None,
         expected: int,
         log: Callable[[str], None] = print,
     ) -> None:
-        self.iso, self.workers, self.quiet, self.expected = iso, workers, quiet, expected
+        self.executor, self.workers, self.quiet, self.expected = executor, workers, quiet, expected
         self.log = log
 
     def run(
-        self,
-        pipelines: Iterator[Pipeline],
-        finished: Callable[[TaskSummary], None],
-        threads: int | None = None,
+        self, pipelines: Iterator[Pipeline], finished: Callable[[TaskSummary], None]
     ) -> list[TaskSummary]:
         """Drive ``pipelines`` to the end; ``finished`` hears of each summary as it is done."""
         from tqdm import tqdm
 
-        from gbench.runner.isolate import Flight
-
+        executor = self.executor
         queue: deque[tuple[Pipeline, Work, int]] = deque()  # with the tries made so far
-        flights: dict[Flight, tuple[Pipeline, Work, int]] = {}
+        running: dict[Work, tuple[Pipeline, int, Request]] = {}
         summaries: list[TaskSummary] = []
         failed = 0
         bar = tqdm(total=self.expected, unit="job", disable=self.quiet)
@@ -80,54 +132,56 @@ class Scheduler:
                 return
             queue.extend((pipe, w, 0) for w in asked)
 
+        def ended(pipe: Pipeline, outcome: Outcome) -> None:
+            nonlocal failed
+            failed += not outcome.ok
+            bar.update()
+            feed(pipe, [outcome])
+
         more = True
         try:
             while True:
-                while more and not queue and len(flights) < self.workers:
+                while more and not queue and len(running) < self.workers:
                     pipe = next(pipelines, None)
                     if pipe is None:
                         more = False
                     else:
                         feed(pipe, None)
-                while queue and len(flights) < self.workers:
+                while queue and len(running) < self.workers:
                     pipe, work, tries = queue.popleft()
-                    flight = Flight(
-                        work.job,
-                        work.graph,
-                        work.task.budget,
-                        self.iso,
-                        work.digest,
-                        threads,
-                        work.task.label_inputs,
-                    )
-                    flights[flight] = (pipe, work, tries + 1)
-                if not flights:
+                    req = executor.request(work)
+                    why = refusal(req, executor.largest_memory, executor.where)
+                    if why:  # before it starts: it could only be killed halfway
+                        ended(pipe, Outcome(work.job, "failed", why))
+                        continue
+                    executor.start(work, req)
+                    running[work] = (pipe, tries + 1, req)
+                if not running:
                     if more or queue:
                         continue
                     return summaries
-                bar.set_postfix(running=len(flights), queued=len(queue), failed=failed)
-                # flights on one zygote share its control socket: each is waited on once
-                channels: list[Any] = list(dict.fromkeys(c for f in flights for c in f.channels()))
-                ready = wait(channels, timeout=min(f.remaining() for f in flights))
-                for flight in list(flights):
-                    outcome = flight.advance(ready)
-                    if outcome is None:
-                        continue
-                    pipe, work, tries = flights.pop(flight)
+                bar.set_postfix(
+                    running=len(running),
+                    queued=len(queue),
+                    finished=bar.n - failed,
+                    failed=failed,
+                    refresh=False,
+                )
+                for work, outcome in executor.collect():
+                    pipe, tries, req = running.pop(work)
+                    outcome.memory_estimate_mb = req.memory_bytes / 2**20
                     if outcome.status == "crashed" and tries <= RETRIES:  # its worker died
-                        self.log(f"{_name(outcome)}: {outcome.error}; trying again")
+                        self.log(f"{_name(work.job)}: {outcome.error}; trying again")
                         queue.appendleft((pipe, work, tries))
                         continue
                     if outcome.status == "crashed" and tries > 1:
                         outcome.error += f" (each of {tries} tries)"
-                    failed += not outcome.ok
-                    bar.update()
-                    feed(pipe, [outcome])
+                    ended(pipe, outcome)
         finally:
             bar.close()
+            executor.close()
 
 
-def _name(outcome: Outcome) -> str:
-    job = outcome.job
+def _name(job: Job) -> str:
     unit = f"trial {job.trial}" if job.kind == "trial" else f"split {job.split}"
     return f"{job.model} / {job.task} {unit}"

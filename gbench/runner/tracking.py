@@ -3,6 +3,9 @@
 The store is any tracking URI: by default a SQLite file in the working directory, so a first
 run needs no server. Finished runs are found again by their tags, which is what makes a
 rerun skip completed work and an interrupted run lose nothing already finished.
+
+A remote store may go away mid-run: outcomes that cannot be written are held in memory and
+written, oldest first, once it answers again (see :meth:`Tracker.drain`).
 """
 
 from __future__ import annotations
@@ -10,16 +13,22 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from gbench import record
+from gbench.errors import GbenchError
 from gbench.runner.job import Outcome
 
 EXPERIMENT = "gbench"
 DEFAULT_URI = "sqlite:///gbench.db"
 BATCH = 900  # MLflow accepts at most 1000 metrics per log_batch call
+PATIENCE = "GBENCH_TRACKING_PATIENCE"  # seconds the end of a run waits for a lost store
+BACKOFF = (1.0, 60.0)  # first and longest wait between attempts to write held outcomes
 
 
 def tracking_uri(uri: str | None) -> str:
@@ -36,8 +45,29 @@ def artifact_location(uri: str) -> str | None:
     return None
 
 
+class _Held:
+    """An outcome not yet in the store. ``run_id``: the run a failed attempt left half
+    written, deleted before the next attempt, so that the outcome ends as exactly one run."""
+
+    def __init__(self, parent_id: str, outcome: Outcome, tags: dict[str, str], suite: str):
+        self.parent_id, self.outcome, self.tags, self.suite = parent_id, outcome, tags, suite
+        self.run_id: str | None = None
+
+
+def _unreachable(err: BaseException) -> bool:
+    """The store could not be reached: MLflow's REST client raises a plain MlflowException
+    (after its own retries) whose cause or context is the ``requests`` error."""
+    import requests
+
+    lost = (requests.ConnectionError, requests.Timeout, requests.exceptions.RetryError)
+    seen: BaseException | None = err
+    while seen is not None and not isinstance(seen, lost):
+        seen = seen.__cause__ or seen.__context__
+    return seen is not None
+
+
 class Tracker:
-    def __init__(self, uri: str | None = None) -> None:
+    def __init__(self, uri: str | None = None, log: Callable[[str], None] | None = None) -> None:
         import logging
 
         logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -46,6 +76,13 @@ class Tracker:
 
         self.uri = tracking_uri(uri)
         self.client = MlflowClient(tracking_uri=self.uri)
+        self.log = log or (lambda m: print(m, file=sys.stderr, flush=True))
+        self.held: list[_Held | tuple[str, str]] = []  # outcomes and parent ends, oldest first
+        self._wait, self._next, self._written = 0.0, 0.0, 0  # back-off (0: none held)
+        try:  # read now: a typo must not wait for the end of a long run to show
+            self.patience = float(os.environ.get(PATIENCE) or 300)
+        except ValueError:
+            raise GbenchError(f"{PATIENCE}: give the seconds to wait for a lost store") from None
         exp = self.client.get_experiment_by_name(EXPERIMENT)
         self.experiment_id = (
             exp.experiment_id
@@ -87,12 +124,72 @@ class Tracker:
         ).info.run_id
 
     def finish_parent(self, run_id: str, status: str = "FINISHED") -> None:
-        self.client.set_terminated(run_id, status)
+        """Ended after the outcomes held before it (held too while the store is lost)."""
+        self.held.append((run_id, status))
+        self._flush()
 
-    def record(self, parent_id: str, outcome: Outcome, tags: dict[str, str], suite: str) -> str:
-        """One nested run for a trial or a final split: params, metrics, history, artifacts."""
+    def record(
+        self, parent_id: str, outcome: Outcome, tags: dict[str, str], suite: str
+    ) -> str | None:
+        """One nested run for a trial or a final split: params, metrics, history, artifacts.
+        Its run id; None while the store cannot be reached and the outcome is held."""
+        held = _Held(parent_id, outcome, tags, suite)
+        self.held.append(held)
+        self._flush()
+        return None if held in self.held else held.run_id
+
+    def drain(self, patience: float | None = None) -> None:
+        """Write everything held, waiting with back-off up to ``patience`` seconds (default
+        ``GBENCH_TRACKING_PATIENCE``, else 300): a run never ends as a success with a result
+        that is not in the store."""
+        patience = self.patience if patience is None else patience
+        deadline = time.monotonic() + patience
+        self._next = 0.0
+        while not self._flush():
+            if self._next > deadline:
+                n = sum(isinstance(h, _Held) for h in self.held)
+                raise GbenchError(
+                    f"{n} finished results were not stored: the tracking server at {self.uri} "
+                    f"did not answer for {patience:g} s ({PATIENCE}); start it again and rerun "
+                    "the same command: finished results are resumed"
+                )
+            time.sleep(self._next - time.monotonic())
+
+    def _flush(self) -> bool:
+        """Write what is held, oldest first, unless backing off; False while any is left."""
+        if time.monotonic() < self._next:
+            return False
+        while self.held:
+            item = self.held[0]
+            try:
+                if isinstance(item, _Held):
+                    self._write(item)
+                else:
+                    self.client.set_terminated(*item)
+            except Exception as err:
+                if not _unreachable(err):
+                    self.held.pop(0)
+                    raise
+                if not self._wait:
+                    n = sum(isinstance(h, _Held) for h in self.held)
+                    self.log(f"tracking server unreachable: {n} results held in memory, retrying")
+                self._wait = min(max(2 * self._wait, BACKOFF[0]), BACKOFF[1])
+                self._next = time.monotonic() + self._wait
+                return False
+            if isinstance(self.held.pop(0), _Held) and self._wait:
+                self._written += 1
+        if self._wait:
+            self.log(f"tracking server reachable again: {self._written} held results written")
+            self._wait, self._written = 0.0, 0
+        return True
+
+    def _write(self, held: _Held) -> None:
         from mlflow.entities import Metric, Param, RunTag
 
+        if held.run_id:  # half written when the connection dropped: replaced, not a 2nd row
+            self.client.delete_run(held.run_id)
+            held.run_id = None
+        parent_id, outcome, tags, suite = held.parent_id, held.outcome, held.tags, held.suite
         job = outcome.job
         name = f"{job.task}/{job.kind}-{job.trial if job.kind == 'trial' else job.split}"
         values: dict[str, Any] = {
@@ -113,7 +210,7 @@ class Tracker:
         }
         all_tags = {record.PARENT_RUN: parent_id, **record.tags_of(values)}
         started = int(outcome.started * 1000) or None  # when the job ran, not when recorded
-        run_id = self.client.create_run(
+        run_id = held.run_id = self.client.create_run(
             self.experiment_id, start_time=started, run_name=name, tags={}
         ).info.run_id
         kept = (*record.fields("metric"), *record.EXTRA_METRICS)
@@ -140,7 +237,6 @@ class Tracker:
                 self.client.log_artifact(run_id, str(Path(tmp) / record.PREDICTIONS))
         ended = started + int(outcome.wall_seconds * 1000) if started else None
         self.client.set_terminated(run_id, "FINISHED" if outcome.ok else "FAILED", ended)
-        return run_id
 
 
 def _nan(v: Any) -> bool:
