@@ -27,7 +27,7 @@ LabelInputs = Literal["none", "train"]
 """Labels a model may take as input: ``train`` (the training nodes'), or ``none`` (only
 gbench's trainer uses them, for the loss)."""
 LABEL_INPUTS: tuple[LabelInputs, ...] = get_args(LabelInputs)
-Executor = Literal["local", "ray"]
+ExecutorKind = Literal["local", "ray"]
 """Where the job ran: a sandboxed child on the driver's machine, or one on a Ray worker."""
 SandboxLevel = Literal["bwrap", "landlock+netns", "none"]
 """How the child running plugin code was confined. ``none``: a plain child process given only
@@ -95,7 +95,7 @@ class Result(BaseModel):
     device: Annotated[str, TAG] = ""
     sandbox: Annotated[SandboxLevel | None, TAG] = None
     search_parallelism: Annotated[int | None, TAG, Field(ge=1)] = None
-    executor: Annotated[Executor | None, TAG] = None
+    executor: Annotated[ExecutorKind | None, TAG] = None
     config: Annotated[dict[str, Any], TAG] = {}
     config_hash: Annotated[str, TAG] = ""
     dataset_sha256: Annotated[str, TAG] = ""
