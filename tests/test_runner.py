@@ -104,6 +104,22 @@ def test_quick_suite_with_two_baselines_into_sqlite(data_root: Path, tmp_path: P
     texas = [r for r in table if r["task"] == "quick-texas" and r["model"] == "gcn"]
     assert {r["split"] for r in texas} == {0, 1, 2}
     assert texas[0]["split_sha256"] == data.card("texas").hashes["splits"][0]
+    # --workers 1 (the default) is today's runner: the configurations and scores of the
+    # shipped reference (leaderboard/reference/quick.json), the same to the last bit
+    from gbench.resources import folder
+
+    reference = json.loads((folder("leaderboard") / "reference" / "quick.json").read_text())
+    compared = 0
+    for ref in reference["results"]:
+        mine = {
+            r["split"]: r for r in table if (r["model"], r["task"]) == (ref["model"], ref["task"])
+        }
+        for (split, _), expected in zip(ref["units"], ref["scores"], strict=True):
+            if mine:
+                assert mine[split]["config"] == ref["config"]
+                assert mine[split]["test_score"] == pytest.approx(expected, abs=1e-7)
+                compared += 1
+    assert compared == len(table)
     csv = invoke("results", "--tracking-uri", uri, "--format", "csv")
     assert csv.splitlines()[0].startswith("suite,model,task")
 
