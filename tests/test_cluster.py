@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from gbench.runner.requests import GIB, Request, memory_estimate, refusal, request
-from tests.test_runner import invoke, write_tasks
+from tests.test_runner import invoke, kill_the_first, write_tasks
 
 SPECS = {
     "ray-hom": {"dataset": "csbm:n=300,deg=6,h=0.8,classes=3,dim=8,snr=1.5,seed=0",
@@ -86,24 +82,13 @@ def test_a_ray_worker_killed_mid_job_is_retried_and_recorded_once(
 
     from gbench.runner.bench import Benchmark
 
-    killed: list[int] = []
-
-    def kill_a_running_job() -> None:
-        deadline = time.time() + 180
-        while not killed and time.time() < deadline:
-            for pid in processes("ray::run_job"):
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
-                return
-            time.sleep(0.1)
-
     said: list[str] = []
     uri = f"sqlite:///{tasks / 'faults.db'}"
     slow = f"{Path(__file__).parent / 'plugins' / 'probes.py'}:Slow"
     bench = Benchmark("mini", [slow], uri, config={"lr": 0.01}, threads=1, log=said.append,
                       workers=2, executor="ray", ray_address=ray_cluster)  # fmt: skip
     bench.tasks = bench.tasks[:1]
-    threading.Thread(target=kill_a_running_job, daemon=True).start()
+    killed = kill_the_first(lambda: processes("ray::run_job"))
     (summary,) = bench.run()
     assert killed and summary.n == 2 and not summary.failed
     assert any("Ray:" in line and "trying again" in line for line in said), said

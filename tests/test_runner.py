@@ -12,9 +12,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -439,32 +440,37 @@ def job_children() -> list[int]:
 
 
 def test_a_worker_killed_mid_job_is_retried_and_recorded_once(mini: Path) -> None:
-    import signal
-    import threading
 
     from mlflow.tracking import MlflowClient
 
     from gbench.runner.bench import Benchmark
 
     uri = f"sqlite:///{mini / 'faults.db'}"
-    killed: list[int] = []
-
-    def kill_the_first_job() -> None:
-        deadline = time.time() + 120
-        while not killed and time.time() < deadline:
-            for pid in job_children():
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
-                return
-            time.sleep(0.1)
-
     said: list[str] = []
     slow = f"{Path(__file__).parent / 'plugins' / 'probes.py'}:Slow"
     bench = Benchmark("mini", [slow], uri, config={"lr": 0.01}, threads=1, log=said.append)
     bench.tasks = bench.tasks[:1]
-    threading.Thread(target=kill_the_first_job, daemon=True).start()  # described: now jobs
+    killed = kill_the_first(job_children)  # described: from now on, jobs
     (summary,) = bench.run()
     assert killed and summary.n == 2 and not summary.failed
     assert any("SIGKILL" in line and "trying again" in line for line in said)
     finals = MlflowClient(uri).search_runs(["1"], "tags.`gbench.kind` = 'final'")
     assert sorted(int(r.data.tags["gbench.split"]) for r in finals) == [0, 1]
+
+
+def kill_the_first(find: Callable[[], Iterable[int]], seconds: float = 180) -> list[int]:
+    """SIGKILL the first process ``find`` names, from a thread, within ``seconds``; the list
+    that then holds its pid."""
+    killed: list[int] = []
+
+    def watch() -> None:
+        deadline = time.time() + seconds
+        while not killed and time.time() < deadline:
+            for pid in find():
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                return
+            time.sleep(0.1)
+
+    threading.Thread(target=watch, daemon=True).start()
+    return killed
