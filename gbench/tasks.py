@@ -118,7 +118,7 @@ def task_from_dict(d: dict[str, Any], where: str) -> Task:
         label_inputs = d.get("label_inputs", "train")
         if label_inputs not in LABEL_INPUTS:
             raise GbenchError(f"label_inputs must be one of {', '.join(LABEL_INPUTS)}")
-        return Task(
+        task = Task(
             name=d["name"],
             version=int(d["version"]),
             description=d.get("description", ""),
@@ -130,10 +130,40 @@ def task_from_dict(d: dict[str, Any], where: str) -> Task:
             budget=TaskBudget(**d["budget"]),
             family=d.get("family", card.family),
         )
+        wrong = _problems(task, card.splits.count)
+        if wrong:
+            raise GbenchError(f"{where}: {'; '.join(wrong)}")
+        return task
     except KeyError as err:
         raise GbenchError(f"{where}: missing key {err}") from None
     except TypeError as err:
         raise GbenchError(f"{where}: bad budget: {err}") from None
+
+
+MINIMUM = {"trials": 1, "max_epochs": 1, "patience": 1, "max_parameters": 1, "warmup_epochs": 0}
+
+
+def _problems(task: Task, splits: int) -> list[str]:
+    """Every field of ``task`` out of range, as "field must ... (it is ...)"."""
+    b = task.budget
+    wrong = [
+        f"budget.{k} must be an integer of at least {low} (it is {getattr(b, k)!r})"
+        for k, low in MINIMUM.items()
+        if not isinstance(getattr(b, k), int) or getattr(b, k) < low
+    ]
+    if not isinstance(b.seconds_per_trial, int | float) or not b.seconds_per_trial > 0:
+        wrong.append(f"budget.seconds_per_trial must be positive (it is {b.seconds_per_trial!r})")
+    if b.oracle_queries is not None and (
+        not isinstance(b.oracle_queries, int) or b.oracle_queries < 1
+    ):
+        wrong.append(f"budget.oracle_queries must be at least 1 (it is {b.oracle_queries!r})")
+    for key in ("splits", "seeds"):
+        if not getattr(task, key):
+            wrong.append(f"{key} must name at least one")
+    outside = [s for s in task.splits if not isinstance(s, int) or not 0 <= s < splits]
+    if outside:
+        wrong.append(f"splits {outside} do not exist: the dataset has splits 0..{splits - 1}")
+    return wrong
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -59,3 +59,37 @@ def test_an_unknown_name_is_one_line_and_status_two() -> None:
         assert done.returncode == 2, done.stderr
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in done.stderr
+
+
+def test_threads_and_workers_below_one_are_refused_by_every_command() -> None:
+    from click.testing import CliRunner
+
+    taking = [(n, c) for n, c in commands() if any(o in ("--threads", "--workers")
+              for p in c.params for o in p.opts)]  # fmt: skip
+    assert {"gbench run", "gbench verify", "gbench regress", "gbench submit"} <= {
+        n for n, _ in taking
+    }
+    for name, command in taking:
+        for option in ("--threads", "--workers"):
+            if not any(option in p.opts for p in command.params):
+                continue
+            for bad in ("0", "-1"):
+                result = CliRunner().invoke(command, [option, bad])
+                assert result.exit_code == 2 and "not in the range x>=1" in result.output, name
+
+
+def test_an_unreachable_tracking_server_fails_in_seconds_in_one_line() -> None:
+    import socket
+    import time
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}"
+    for args in (["results", "--tracking-uri", url], ["leaderboard", "build", "--tracking-uri",
+                 url, "--out", "site-never-built"]):  # fmt: skip
+        start = time.monotonic()
+        done = subprocess.run([sys.executable, "-m", "gbench", *args], capture_output=True,
+                              text=True, timeout=60)  # fmt: skip
+        assert time.monotonic() - start < 20 and done.returncode == 2, done.stderr
+        (line,) = done.stderr.strip().splitlines()
+        assert f"--tracking-uri {url}: no MLflow server answers there" in line

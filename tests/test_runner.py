@@ -26,6 +26,7 @@ from gbench import data
 from gbench.cli.main import cli
 from gbench.data.cards import RawFile, cards
 from gbench.data.files import sha256_file
+from gbench.errors import GbenchError
 from gbench.runner.bench import Benchmark
 from gbench.runner.results import rows
 
@@ -286,6 +287,24 @@ def test_a_run_killed_mid_trial_resumes_without_redoing_work(mini: Path, tmp_pat
     ]
     assert client.get_run(parent.info.run_id).info.status == "FINISHED"
     assert [r.info.run_name for r in every if r.info.status == "RUNNING"] == []
+
+
+def test_a_run_where_every_trial_failed_exits_non_zero_naming_the_plugins_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    specs = {"solo": {"dataset": "csbm:n=300,deg=6,h=0.8,classes=3,dim=8,snr=1.5,seed=0",
+                      "splits": [0], "trials": 2}}  # fmt: skip
+    monkeypatch.setenv("GBENCH_TASKS_DIR", str(write_tasks(tmp_path / "solo", specs, ["solo"])))
+    args = ["run", "--suite", "mini", "--model", f"{PLUGINS}:Broken", "--threads", "1",
+            "--tracking-uri", f"sqlite:///{tmp_path / 'broken.db'}"]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert isinstance(result.exception, GbenchError)  # gbench's main: one line, exit 2
+    said = str(result.exception)
+    line = next(i for i, t in enumerate(PLUGINS.read_text().splitlines(), 1) if "BROKEN LINE" in t)
+    assert said.startswith("1 of 1 (model, task) pairs have no final result;")
+    assert "dropout probability" in said and f"(at misbehaving.py:{line})" in said
+    header, _, row = result.stdout.splitlines()[:3]
+    assert header.split()[-2:] == ["failed", "failed_trials"] and row.split()[-2:] == ["0", "2"]
 
 
 def test_misbehaving_plugins_are_recorded_and_the_rest_completes(

@@ -309,3 +309,25 @@ def test_an_empty_tasks_folder_is_one_line_naming_it(
     assert isinstance(err, GbenchError)  # main() prints it as one line and exits 2
     line = str(err)
     assert "\n" not in line and str(tmp_path) in line and "GBENCH_TASKS_DIR" in line
+
+
+def test_a_spec_out_of_range_is_one_line_naming_the_file_and_every_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = FLAT_CORA.replace("trials = 20", "trials = -1").replace("patience = 100", "patience = 0")
+    spec = spec.replace("seeds = [0, 1, 2, 3, 4]", "seeds = []\nsplits = [0, 7]")
+    spec = spec.replace("seconds_per_trial = 600", "seconds_per_trial = 0")
+    (tmp_path / "cora.toml").write_text(spec)
+    monkeypatch.setenv("GBENCH_TASKS_DIR", str(tmp_path))
+    with pytest.raises(GbenchError) as raised:
+        tasks.load_task("cora")
+    said = str(raised.value)
+    assert "\n" not in said and said.startswith(str(tmp_path / "cora.toml"))
+    for part in ("budget.trials must be an integer of at least 1 (it is -1)",
+                 "budget.patience must be an integer of at least 1 (it is 0)",
+                 "budget.seconds_per_trial must be positive (it is 0)",
+                 "seeds must name at least one",
+                 "splits [7] do not exist: the dataset has splits 0..0"):  # fmt: skip
+        assert part in said
+    err = CliRunner().invoke(cli, ["tasks", "list"]).exception  # listing refuses it too
+    assert isinstance(err, GbenchError) and "budget.trials" in str(err)

@@ -20,6 +20,7 @@ from gbench.cli.options import (
     workers_option,
 )
 from gbench.cli.output import emit, table
+from gbench.errors import GbenchError
 
 
 @click.command()
@@ -82,12 +83,13 @@ def run(
             else (f"{s.mean:.4f}" if s.n else "-"),
             "n": s.n,
             "failed": s.failed,
+            "failed_trials": s.failed_trials,
             "mean": s.mean,
             "std": s.std,
         }
         for s in summaries
     ]
-    human = table(rows, ["model", "task", "metric", "score", "n", "failed"])
+    human = table(rows, ["model", "task", "metric", "score", "n", "failed", "failed_trials"])
     human += f"\n\ntracked in {bench.tracker.uri}; export with `gbench results`"
     emit(
         [
@@ -101,6 +103,13 @@ def run(
         fmt,
         human,
     )
+    empty = [s for s in summaries if not s.n]
+    if empty:  # what finished is kept; the exit status says the run did not do its job
+        first = empty[0]
+        raise GbenchError(
+            f"{len(empty)} of {len(summaries)} (model, task) pairs have no final result; "
+            f"{first.model} / {first.task}: {first.error}"
+        )
 
 
 @click.command()

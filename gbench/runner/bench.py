@@ -32,7 +32,8 @@ class TaskSummary:
     task: str
     metric: str
     scores: list[float] = field(default_factory=list)
-    failed: int = 0
+    failed: int = 0  # final units without a result
+    failed_trials: int = 0  # search trials without a validation score
     error: str = ""
 
     @property
@@ -221,9 +222,9 @@ class Benchmark:
             except SpaceError as err:
                 raise GbenchError(f"--config for {model} on {task.name}: {err}") from None
         else:
-            config = yield from self._search(model, task, graph, digest, parent, tags)
+            config = yield from self._search(model, task, graph, digest, parent, tags, summary)
         if config is None:
-            summary.error = "every search trial failed"
+            summary.error = f"every search trial failed (the last: {summary.error})"
             self.log(f"{model} / {task.name}: every search trial failed; no final runs")
             return summary
         version = tags["plugin_version"]
@@ -282,8 +283,17 @@ class Benchmark:
         self.tracker.client.log_text(parent, text, record.SITE_ARTIFACT)
 
     def _search(
-        self, model: str, task: Task, graph: Graph, digest: str, parent: str, tags: dict
+        self,
+        model: str,
+        task: Task,
+        graph: Graph,
+        digest: str,
+        parent: str,
+        tags: dict,
+        summary: TaskSummary,
     ) -> Generator[list[Work], list[Outcome], dict[str, Any] | None]:
+        """The search's chosen configuration (None if every trial failed); its failed trials
+        (resumed ones included) are counted in ``summary``, with the last one's error."""
         from gbench.runner.search import Search, search_hash
 
         key = search_hash(self.plugins[model], task)
@@ -295,6 +305,9 @@ class Benchmark:
             recorded = [r for r in recorded if r.info.status in ("FINISHED", "FAILED")]
             for r in sorted(recorded, key=lambda r: int(r.data.tags[record.tag(record.TRIAL)])):
                 ok = r.data.tags.get(record.tag(record.STATUS)) == "ok"
+                if not ok:
+                    summary.failed_trials += 1
+                    summary.error = r.data.tags.get(record.tag(record.ERROR), "")
                 cfg = json.loads(r.data.tags[record.tag("config")])
                 previous.append((cfg, r.data.metrics.get("val_score") if ok else None))
         parallel = self.parallelism(task)
@@ -335,9 +348,8 @@ class Benchmark:
                 }
                 self.tracker.record(parent, outcome, trial_tags, self.suite.name)
                 if not outcome.ok:
-                    self.log(
-                        f"{model} / {task.name} trial {job.trial}: "
-                        f"{outcome.status}: {outcome.error}"
-                    )
+                    summary.failed_trials += 1
+                    summary.error = f"{outcome.status}: {outcome.error}"
+                    self.log(f"{model} / {task.name} trial {job.trial}: {summary.error}")
                 assert job.trial is not None
                 study.tell(job.trial, outcome.val_score if outcome.ok else None)

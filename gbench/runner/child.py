@@ -46,22 +46,38 @@ def main(payload: dict[str, Any], oracle_conn: Connection, result_conn: Connecti
         from gbench.models.plugin import OverBudgetError
 
         status = "over_budget" if isinstance(err, OverBudgetError) else "failed"
-        wire.send(result_conn, {"status": status, "error": failure(err)})
+        name = payload.get("describe") or payload.get("job", {}).get("model", "")
+        wire.send(result_conn, {"status": status, "error": failure(err, name)})
     finally:
         result_conn.close()
         oracle_conn.close()
 
 
-def failure(err: BaseException) -> str:
-    """One line: the exception and the plugin's line it came from."""
+def failure(err: BaseException, model: str = "") -> str:
+    """One line: the exception and the line it came from: the plugin's own last line in the
+    traceback (its ``forward``, say) rather than the library frame that raised."""
     from gbench.models import OverBudgetError, PluginError
 
     if isinstance(err, PluginError | OverBudgetError):  # already one line naming the fix
         return str(err)
-    where = traceback.extract_tb(err.__traceback__)[-1] if err.__traceback__ else None
-    at = f" (at {Path(where.filename).name}:{where.lineno})" if where else ""
+    frames = traceback.extract_tb(err.__traceback__) if err.__traceback__ else []
+    own = [f for f in frames if _in_plugin(f.filename, model)]
+    where = (own or frames)[-1:]
+    at = "".join(f" (at {Path(f.filename).name}:{f.lineno})" for f in where)
     msg = (str(err).strip().splitlines() or [""])[0]
     return f"{type(err).__name__}: {msg}{at}"
+
+
+def _in_plugin(filename: str, model: str) -> bool:
+    from gbench import models
+    from gbench.sandbox.policy import plugin_paths
+
+    try:
+        roots = plugin_paths(models.target(model)) if model else []
+    except models.PluginError:
+        return False
+    path = Path(filename).resolve()
+    return any(path == root or root in path.parents for root in roots)
 
 
 def describe(target: str) -> dict[str, Any]:

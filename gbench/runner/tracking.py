@@ -45,6 +45,27 @@ def artifact_location(uri: str) -> str | None:
     return None
 
 
+def answering(uri: str, seconds: float = 5.0) -> None:
+    """A tracking server must answer its health check before any work starts (MLflow's own
+    retries would stall for minutes, silently); a local store needs no check."""
+    import urllib.error
+    import urllib.request
+
+    if not uri.startswith(("http://", "https://")):
+        return
+    try:
+        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=seconds):
+            return
+    except urllib.error.HTTPError:  # it answered: what it said is MLflow's to report
+        return
+    except (urllib.error.URLError, OSError, ValueError) as err:
+        reason = getattr(err, "reason", err)
+    raise GbenchError(
+        f"--tracking-uri {uri}: no MLflow server answers there ({reason}); start it "
+        "(`gbench tracking serve`, docs/scaling.md) or use a local store (sqlite:///gbench.db)"
+    )
+
+
 class _Held:
     """An outcome not yet in the store. ``run_id``: the run a failed attempt left half
     written, deleted before the next attempt, so that the outcome ends as exactly one run."""
@@ -75,6 +96,7 @@ class Tracker:
         from mlflow.tracking import MlflowClient
 
         self.uri = tracking_uri(uri)
+        answering(self.uri)
         self.client = MlflowClient(tracking_uri=self.uri)
         self.log = log or (lambda m: print(m, file=sys.stderr, flush=True))
         self.held: list[_Held | tuple[str, str]] = []  # outcomes and parent ends, oldest first

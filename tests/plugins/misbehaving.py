@@ -161,3 +161,17 @@ class StallOnce(Model):
             os.replace(folder / "stalled.tmp", folder / "stalled")
             time.sleep(3600)
         return Linear(info)
+
+
+class Broken(Model):
+    """Its forward passes torch a bad argument: torch raises, in torch's own code."""
+
+    meta = Metadata(name="broken", **META)
+    space = {"lr": LogFloat(1e-3, 1e-1)}
+
+    def build(self, info: GraphInfo, params: dict[str, Any]) -> torch.nn.Module:
+        class Net(Linear):
+            def forward(self, graph: Any) -> torch.Tensor:
+                return torch.nn.functional.dropout(self.lin(graph.x), p=2.0)  # BROKEN LINE
+
+        return Net(info)
