@@ -493,3 +493,25 @@ def kill_the_first(find: Callable[[], Iterable[int]], seconds: float = 180) -> l
 
     threading.Thread(target=watch, daemon=True).start()
     return killed
+
+
+def test_every_missing_dataset_is_named_before_any_job_and_skip_missing_runs_the_rest(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "root"
+    (root / "wisconsin" / "raw").mkdir(parents=True)
+    (root / "wisconsin" / "raw" / "out1_node_feature_label.txt").write_text("cut short")
+    uri = f"sqlite:///{tmp_path / 'skip.db'}"
+    args = ["run", "--suite", "quick", "--model", "mlp", "--tracking-uri", uri, "--threads", "1"]
+    env = {"GBENCH_DATA_DIR": str(root)}
+    result = CliRunner().invoke(cli, args, env=env)
+    assert isinstance(result.exception, GbenchError)  # before any job: the store is empty
+    said = str(result.exception)
+    assert "texas (texas/raw/out1_node_feature_label.txt missing)" in said
+    assert "wisconsin (wisconsin/raw/out1_node_feature_label.txt truncated" in said
+    assert "`gbench data download texas wisconsin`" in said and "--skip-missing" in said
+    config = tmp_path / "config.json"
+    config.write_text("{}")  # the defaults: no search, to keep it short
+    out = invoke(*args, "--skip-missing", "--config", str(config), env=env)
+    assert "quick-texas" not in out and "quick-csbm-homophilous" in out
+    assert {r["task"] for r in rows(uri)} == {"quick-csbm-homophilous", "quick-csbm-heterophilous"}

@@ -58,6 +58,13 @@ ray_address_option = click.option(
     help="With --executor ray: the cluster to use (default: $RAY_ADDRESS, else a Ray started "
     "on this machine for the run).",
 )
+skip_missing_option = click.option(
+    "--skip-missing",
+    is_flag=True,
+    help="Run the suite's tasks whose datasets are here and leave out the others (their "
+    "absence shows as missing coverage); without it, any missing dataset stops the run before "
+    "it starts.",
+)
 sandbox_option = click.option(
     "--sandbox",
     type=click.Choice(["auto", "bwrap", "landlock+netns", "none"]),

@@ -15,6 +15,7 @@ from gbench.cli.options import (
     format_option,
     ray_address_option,
     sandbox_option,
+    skip_missing_option,
     threads_option,
     tracking_uri_option,
     workers_option,
@@ -39,6 +40,7 @@ from gbench.errors import GbenchError
 @executor_option
 @ray_address_option
 @click.option("--force", is_flag=True, help="Rerun work already complete in the store.")
+@skip_missing_option
 @sandbox_option
 @format_option()
 def run(
@@ -52,6 +54,7 @@ def run(
     executor: str,
     ray_address: str | None,
     force: bool,
+    skip_missing: bool,
     sandbox: str,
     fmt: str,
 ) -> None:
@@ -71,6 +74,7 @@ def run(
         workers=workers,
         executor=executor,
         ray_address=ray_address,
+        skip_missing=skip_missing,
     )
     summaries = bench.run()
     rows = [

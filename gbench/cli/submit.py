@@ -13,6 +13,7 @@ from gbench.cli.options import (
     device_option,
     format_option,
     sandbox_option,
+    skip_missing_option,
     threads_option,
     tracking_uri_option,
 )
@@ -40,6 +41,7 @@ def _score(mean: float | None, std: float | None) -> str:
 @click.option("--out", type=click.Path(path_type=Path), help="Bundle file to write.")
 @device_option
 @threads_option
+@skip_missing_option
 @format_option()
 def submit(
     model: str,
@@ -48,6 +50,7 @@ def submit(
     out: Path | None,
     device: str,
     threads: int | None,
+    skip_missing: bool,
     fmt: str,
 ) -> None:
     """Run SUITE for MODEL (a name or FILE.py:Class) under the official budgets and write
@@ -55,7 +58,15 @@ def submit(
     from gbench.runner.bench import Benchmark
     from gbench.submit import bundle
 
-    bench = Benchmark(suite, [model], tracking_uri, device=device, threads=threads, log=_stderr)
+    bench = Benchmark(
+        suite,
+        [model],
+        tracking_uri,
+        device=device,
+        threads=threads,
+        log=_stderr,
+        skip_missing=skip_missing,
+    )
     bench.run()
     made = bundle.build(bench.plugins[model], suite, bench.tracker.uri, bench.env)
     out = out or Path(f"bundle-{made['model']['name']}-{suite}.json")

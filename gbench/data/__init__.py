@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gbench.data.cards import Card, cards
-from gbench.data.files import check_files, data_root, files_present, fix_hint
+from gbench.data.files import check_files, data_root, file_problem, files_present, fix_hint
 from gbench.errors import DataFileError, GbenchError
 from gbench.registry import Registry
 
@@ -99,6 +99,22 @@ def load(name: str, split: int = 0, *, root: Path | None = None, download: bool 
             f"{c.name} has {len(graph.splits)} split(s): choose --split 0..{len(graph.splits) - 1}"
         )
     return graph.with_split(split)
+
+
+def unavailable(name: str, root: Path | None = None) -> str | None:
+    """Why dataset ``name`` cannot be loaded from the data root (a file missing, truncated or
+    corrupt), else None: checked before a run starts, not hours into it."""
+    if is_synthetic(name):
+        return None
+    root = Path(root) if root is not None else data_root()
+    c = card(name)
+    if not c.files:
+        return None if files_present(c, root) else "not found"
+    for f in c.files:
+        problem = file_problem(f, root)
+        if problem:
+            return f"{f.path} {problem}"
+    return None
 
 
 def _from_card(c: Card, root: Path) -> Graph:

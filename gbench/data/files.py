@@ -41,16 +41,22 @@ def fix_hint(card: Card) -> str:
     )
 
 
-def check_file(card: Card, f: RawFile, root: Path) -> None:
-    """Raise a one-line ``DataFileError`` if ``f`` is missing, truncated or corrupt."""
+def file_problem(f: RawFile, root: Path) -> str | None:
+    """What is wrong with raw file ``f`` under ``root`` (missing, truncated, corrupt), or None."""
     path = root / f.path
     if not path.is_file():
-        problem = "missing"
-    elif path.stat().st_size != f.bytes:
-        problem = f"truncated or wrong size ({path.stat().st_size} bytes, expected {f.bytes})"
-    elif sha256_file(path) != f.sha256:
-        problem = "corrupt (sha256 differs)"
-    else:
+        return "missing"
+    if path.stat().st_size != f.bytes:
+        return f"truncated or wrong size ({path.stat().st_size} bytes, expected {f.bytes})"
+    if sha256_file(path) != f.sha256:
+        return "corrupt (sha256 differs)"
+    return None
+
+
+def check_file(card: Card, f: RawFile, root: Path) -> None:
+    """Raise a one-line ``DataFileError`` if ``f`` is missing, truncated or corrupt."""
+    problem = file_problem(f, root)
+    if problem is None:
         return
     raise DataFileError(
         f"{card.name}: file {f.path} under {root} is {problem}; expected sha256 {f.sha256}; "

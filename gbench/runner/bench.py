@@ -50,6 +50,29 @@ class TaskSummary:
         return statistics.stdev(self.scores) if self.n > 1 else math.nan
 
 
+def available(tasks: list[Task], root: Path | None, skip: bool, log: Log) -> list[Task]:
+    """``tasks`` whose datasets load (every one checked before any job starts); the others
+    are an error listing all of them with the fix, or, with ``skip``, left out and said so."""
+    from gbench import data
+    from gbench.data.files import data_root
+
+    why = {t.dataset: data.unavailable(t.dataset, root) for t in tasks}
+    missing = {name: reason for name, reason in why.items() if reason}
+    if not missing:
+        return tasks
+    listed = ", ".join(f"{name} ({reason})" for name, reason in missing.items())
+    if not skip:
+        raise GbenchError(
+            f"{len(missing)} dataset(s) of the suite cannot be loaded from "
+            f"{root or data_root()}: {listed}; fix: `gbench data import DIR` (a folder laid "
+            f"out like shared/datasets) or `gbench data download {' '.join(missing)}`, or add "
+            "--skip-missing to run the tasks whose data is here"
+        )
+    left_out = [t.name for t in tasks if t.dataset in missing]
+    log(f"--skip-missing: leaving out {', '.join(left_out)}: no data for {listed}")
+    return [t for t in tasks if t.dataset not in missing]
+
+
 def load_config(path: Path | None) -> dict[str, Any] | None:
     """``--config FILE``: JSON or TOML, either one configuration or ``{task: configuration}``."""
     if path is None:
@@ -87,6 +110,7 @@ class Benchmark:
         workers: int = 1,
         executor: str = "local",
         ray_address: str | None = None,
+        skip_missing: bool = False,
     ) -> None:
         from gbench.runner.environment import environment
         from gbench.runner.isolate import Isolation, choose_sandbox, hidden_paths
@@ -94,7 +118,7 @@ class Benchmark:
         from gbench.tasks import load_suite, load_task
 
         self.suite = load_suite(suite)
-        self.tasks = [load_task(t) for t in self.suite.tasks]
+        self.tasks = available([load_task(t) for t in self.suite.tasks], root, skip_missing, log)
         self.config, self.device, self.force = config, device, force
         self.threads, self.root, self.log, self.progress = threads, root, log, progress
         if workers < 1:
