@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from gbench.cli.main import cli
-from gbench.submit.bundle import schema_errors, summary
+from gbench.submit.bundle import file_name, schema_errors, summary
 from gbench.submit.verify import FLOOR, K_STD, sample, tolerance
 from tests.test_runner import invoke, write_tasks
 
@@ -113,6 +113,7 @@ def test_a_fresh_bundle_is_verified_by_rerunning_it(
     )
     assert result.exit_code == 0, result.output
     accepted = json.loads((tmp_path / "mlp-1.0-mini.json").read_text())
+    assert file_name(bundle) == "mlp-1.0-mini.json"  # `gbench submit`'s default name, too
     assert schema_errors(accepted) == []
     assert accepted["source"] == "verified"
     assert accepted["verification"]["sandbox"] in ("bwrap", "landlock+netns")

@@ -54,7 +54,7 @@ def submit(
     fmt: str,
 ) -> None:
     """Run SUITE for MODEL (a name or FILE.py:Class) under the official budgets and write
-    its results bundle (default: bundle-<model>-<suite>.json)."""
+    its results bundle (default: <model>-<version>-<suite>.json)."""
     from gbench.runner.bench import Benchmark
     from gbench.submit import bundle
 
@@ -69,7 +69,7 @@ def submit(
     )
     bench.run()
     made = bundle.build(bench.plugins[model], suite, bench.tracker.uri, bench.env)
-    out = out or Path(f"bundle-{made['model']['name']}-{suite}.json")
+    out = out or Path(bundle.file_name(made))
     bundle.write(made, out)
     rows = [
         {

@@ -14,6 +14,7 @@ the MLflow parent run ids.
 from __future__ import annotations
 
 import json
+import re
 import statistics
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -168,6 +169,12 @@ def _trials(tracker: Any, plugin: Described, task: Task) -> list[Any]:
         if run.info.status in ("FINISHED", "FAILED"):
             latest[run.data.tags[record.tag(record.TRIAL)]] = run
     return [latest[k] for k in sorted(latest, key=int)]
+
+
+def file_name(bundle: dict[str, Any]) -> str:
+    """``<model>-<version>-<suite>.json``: a submitted bundle's name, and an accepted one's."""
+    model, suite = bundle["model"], bundle["suite"]["name"]
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", f"{model['name']}-{model['version']}-{suite}") + ".json"
 
 
 def schema_path(format_version: int = FORMAT_VERSION) -> Path:

@@ -34,7 +34,6 @@ import hashlib
 import json
 import math
 import random
-import re
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -47,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 from gbench.errors import GbenchError
 from gbench.registry import UnknownNameError
 from gbench.runner.job import Job
-from gbench.submit.bundle import charged_seconds, schema_errors, summary, write
+from gbench.submit.bundle import charged_seconds, file_name, schema_errors, summary, write
 from gbench.tasks import Task, load_suite, load_task
 
 if TYPE_CHECKING:
@@ -360,8 +359,6 @@ def accept(bundle: dict[str, Any], report: Report, folder: Path) -> Path:
             "sandbox": report.sandbox or None,
         },
     }
-    model, suite = bundle["model"], bundle["suite"]["name"]
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{model['name']}-{model['version']}-{suite}")
-    path = folder / f"{name}.json"
+    path = folder / file_name(bundle)
     write(accepted, path)
     return path
