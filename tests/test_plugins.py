@@ -323,3 +323,18 @@ def test_fit_baselines_report_what_they_train() -> None:
 def test_example_plugin_is_valid() -> None:
     info = models.info(f"{ROOT / 'examples' / 'skip_gcn.py'}:SkipGCN")
     assert info["entry"] == "build" and "lr" in info["space"]
+
+
+def test_a_plugin_file_named_without_its_class_lists_the_classes_in_it(tmp_path: Path) -> None:
+    plugin = tmp_path / "mysage.py"
+    plugin.write_text(
+        "import sys\nsys.exit('never run')\nfrom gbench.models import Model\n"
+        "class Helper:\n    pass\nclass MySage(Model):\n    pass\n"
+    )
+    with pytest.raises(PluginError) as raised:
+        models.target(str(plugin))
+    assert str(raised.value) == (
+        f"{plugin}: name the plugin's class too, as {plugin}:MySage (classes in it: MySage)"
+    )
+    with pytest.raises(PluginError, match=r"no such file \(a plugin file is named as"):
+        models.target(str(tmp_path / "absent.py"))

@@ -44,12 +44,37 @@ def names() -> list[str]:
 
 def target(name: str) -> str:
     """Where ``name``'s plugin lives (``module:Class`` or ``file.py:Class``); imports nothing."""
+    if name.endswith(".py") and name not in MODELS:
+        raise PluginError(_needs_class(Path(name)))
     if name in MODELS or not is_file_target(name):
         return MODELS.target(name)
     path = name.rpartition(":")[0]
     if not Path(path).is_file():
         raise PluginError(f"{path}: no such file")
     return name
+
+
+def _needs_class(path: Path) -> str:
+    """The error for a plugin file named without its class: the classes it defines, read
+    without running it."""
+    import ast
+
+    if not path.is_file():
+        return f"{path}: no such file (a plugin file is named as path/to/file.py:Class)"
+    try:
+        tree = ast.parse(path.read_text(), str(path))
+    except (SyntaxError, ValueError, UnicodeDecodeError) as err:
+        return f"{path}: a plugin file is named with its class, and this one does not parse: {err}"
+    classes = [n.name for n in tree.body if isinstance(n, ast.ClassDef)]
+    plugins = [
+        n.name
+        for n in tree.body
+        if isinstance(n, ast.ClassDef) and any(ast.unparse(b).endswith("Model") for b in n.bases)
+    ]
+    listed = plugins or classes
+    found = f"classes in it: {', '.join(listed)}" if listed else "it defines no class"
+    example = f"{path}:{listed[0]}" if listed else f"{path}:YourModel"
+    return f"{path}: name the plugin's class too, as {example} ({found})"
 
 
 def get(name: str) -> type[Model]:
