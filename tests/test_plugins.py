@@ -338,3 +338,20 @@ def test_a_plugin_file_named_without_its_class_lists_the_classes_in_it(tmp_path:
     )
     with pytest.raises(PluginError, match=r"no such file \(a plugin file is named as"):
         models.target(str(tmp_path / "absent.py"))
+
+
+def test_every_problem_of_a_space_and_of_a_configuration_is_named_at_once() -> None:
+    from gbench.models import Categorical, Float, Int, SpaceError
+    from gbench.models.space import check_config, check_space
+
+    bad = {"layers": Int(5, 2), "lr": Float(0.0, 1.0, log=True), "act": Categorical(())}
+    with pytest.raises(SpaceError) as raised:
+        check_space(bad)
+    said = str(raised.value)
+    assert "'layers': low 5 > high 2" in said and "'lr': a log-scale Float needs low > 0" in said
+    assert "'act': Categorical needs a non-empty tuple" in said and "\n" not in said
+    good = {"layers": Int(1, 4), "lr": Float(0.1, 1.0)}
+    with pytest.raises(SpaceError) as raised:
+        check_config(good, {"layers": 9, "lr": 5.0, "width": 3})
+    said = str(raised.value)
+    assert "unknown parameter(s) width" in said and "'layers': 9" in said and "'lr': 5.0" in said

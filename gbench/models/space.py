@@ -102,20 +102,28 @@ def _check_default(name: str, p: Param, default: Any) -> None:
 
 
 def check_space(space: Any) -> dict[str, Param]:
-    """Validate a plugin's declared space; raise ``SpaceError`` naming the first problem."""
+    """Validate a plugin's declared space; raise ``SpaceError`` naming every problem at once
+    (an author fixes them in one pass, not one run each)."""
     if not isinstance(space, dict):
         raise SpaceError(
             f"search space must be a dict of name -> parameter, not {type(space).__name__}"
         )
+    problems = []
     for name, p in space.items():
         if not isinstance(name, str) or not name.isidentifier():
-            raise SpaceError(f"parameter name {name!r} is not an identifier")
-        if not isinstance(p, Int | Float | Categorical):
-            raise SpaceError(
+            problems.append(f"parameter name {name!r} is not an identifier")
+        elif not isinstance(p, Int | Float | Categorical):
+            problems.append(
                 f"parameter {name!r} is a {type(p).__name__}; "
                 "use Int, Float, LogFloat or Categorical"
             )
-        p.check(name)
+        else:
+            try:
+                p.check(name)
+            except SpaceError as err:
+                problems.append(str(err))
+    if problems:
+        raise SpaceError("; ".join(problems))
     return space
 
 
@@ -127,11 +135,16 @@ def defaults(space: dict[str, Param]) -> dict[str, Any]:
 def check_config(space: dict[str, Param], config: dict[str, Any]) -> dict[str, Any]:
     """A full configuration: defaults filled in; unknown or out-of-range values rejected."""
     unknown = sorted(set(config) - set(space))
+    problems = []
     if unknown:
-        raise SpaceError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(space)}")
-    for name, v in config.items():
-        if not space[name].contains(v):
-            raise SpaceError(f"parameter {name!r}: {v!r} is outside {space[name]}")
+        problems.append(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(space)}")
+    problems += [
+        f"parameter {name!r}: {v!r} is outside {space[name]}"
+        for name, v in config.items()
+        if name in space and not space[name].contains(v)
+    ]
+    if problems:
+        raise SpaceError("; ".join(problems))
     return {**defaults(space), **config}
 
 
