@@ -496,8 +496,11 @@ def kill_the_first(find: Callable[[], Iterable[int]], seconds: float = 180) -> l
 
 
 def test_every_missing_dataset_is_named_before_any_job_and_skip_missing_runs_the_rest(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    work = tmp_path / "work"  # nothing may land here: no mlruns/, no store
+    work.mkdir()
+    monkeypatch.chdir(work)
     root = tmp_path / "root"
     (root / "wisconsin" / "raw").mkdir(parents=True)
     (root / "wisconsin" / "raw" / "out1_node_feature_label.txt").write_text("cut short")
@@ -515,3 +518,4 @@ def test_every_missing_dataset_is_named_before_any_job_and_skip_missing_runs_the
     out = invoke(*args, "--skip-missing", "--config", str(config), env=env)
     assert "quick-texas" not in out and "quick-csbm-homophilous" in out
     assert {r["task"] for r in rows(uri)} == {"quick-csbm-homophilous", "quick-csbm-heterophilous"}
+    assert list(work.iterdir()) == [] and (tmp_path / "mlruns").is_dir()  # beside the store
