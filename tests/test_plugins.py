@@ -355,3 +355,15 @@ def test_every_problem_of_a_space_and_of_a_configuration_is_named_at_once() -> N
         check_config(good, {"layers": 9, "lr": 5.0, "width": 3})
     said = str(raised.value)
     assert "unknown parameter(s) width" in said and "'layers': 9" in said and "'lr': 5.0" in said
+
+
+def test_an_error_while_importing_a_plugin_names_its_line(tmp_path: Path) -> None:
+    plugin = tmp_path / "needs.py"
+    plugin.write_text("import os\n\nimport no_such_module_anywhere\n")
+    with pytest.raises(PluginError) as raised:
+        models.get(f"{plugin}:Model")
+    assert str(raised.value) == f"{plugin}:3: No module named 'no_such_module_anywhere'"
+    plugin.write_text("import os\n\n\nos.environ['X'] = str(1 / 0)\n")
+    with pytest.raises(PluginError) as raised:
+        models.get(f"{plugin}:Model")
+    assert str(raised.value) == f"{plugin}:4: import failed: ZeroDivisionError: division by zero"

@@ -6,6 +6,7 @@ Shipped baselines register through the same entry-point group as any user's pack
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -82,14 +83,34 @@ def get(name: str) -> type[Model]:
     where = name.rpartition(":")[0] if is_file_target(name) else MODELS.target(name)
     try:
         obj = MODELS.get(name)
-    except (FileNotFoundError, SyntaxError, ImportError) as err:
+    except (FileNotFoundError, SyntaxError) as err:
         msg = str(err)
         raise PluginError(msg if msg.startswith(where) else f"{where}: {msg}") from None
     except GbenchError:
         raise
     except Exception as err:  # whatever the plugin module raised while importing
-        raise PluginError(f"{where}: import failed: {type(err).__name__}: {err}") from None
+        at = "".join(f":{f.lineno}" for f in own_frames(err, name)[-1:])
+        kind = "" if isinstance(err, ImportError) else f"import failed: {type(err).__name__}: "
+        msg = str(err).removeprefix(f"{where}: ")
+        raise PluginError(f"{where}{at}: {kind}{msg}") from None
     return check_plugin(obj, where)
+
+
+def own_frames(err: BaseException, name: str) -> list[traceback.FrameSummary]:
+    """The frames of ``err``'s traceback in plugin ``name``'s own files, outermost first:
+    where an error is the author's to fix, rather than the library frame that raised it."""
+    from gbench.sandbox.policy import plugin_paths
+
+    try:
+        roots = plugin_paths(target(name)) if name else []
+    except GbenchError:
+        return []
+    own = []
+    for frame in traceback.extract_tb(err.__traceback__) if err.__traceback__ else []:
+        path = Path(frame.filename).resolve()
+        if any(path == root or root in path.parents for root in roots):
+            own.append(frame)
+    return own
 
 
 def check_plugin(obj: Any, where: str) -> type[Model]:

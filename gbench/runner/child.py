@@ -60,24 +60,13 @@ def failure(err: BaseException, model: str = "") -> str:
 
     if isinstance(err, PluginError | OverBudgetError):  # already one line naming the fix
         return str(err)
+    from gbench.models import own_frames
+
     frames = traceback.extract_tb(err.__traceback__) if err.__traceback__ else []
-    own = [f for f in frames if _in_plugin(f.filename, model)]
-    where = (own or frames)[-1:]
+    where = (own_frames(err, model) or frames)[-1:]
     at = "".join(f" (at {Path(f.filename).name}:{f.lineno})" for f in where)
     msg = (str(err).strip().splitlines() or [""])[0]
     return f"{type(err).__name__}: {msg}{at}"
-
-
-def _in_plugin(filename: str, model: str) -> bool:
-    from gbench import models
-    from gbench.sandbox.policy import plugin_paths
-
-    try:
-        roots = plugin_paths(models.target(model)) if model else []
-    except models.PluginError:
-        return False
-    path = Path(filename).resolve()
-    return any(path == root or root in path.parents for root in roots)
 
 
 def describe(target: str) -> dict[str, Any]:
