@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from gbench.cli.main import cli
+from gbench.errors import GbenchError
 from gbench.submit.bundle import file_name, schema_errors, summary
 from gbench.submit.verify import FLOOR, K_STD, sample, tolerance
 from tests.test_runner import invoke, write_tasks
@@ -343,3 +344,18 @@ def test_the_pull_request_check_reruns_each_changed_bundle_in_the_sandbox(
     assert "mlp-1.0-mini.json: every check passed" in out
     assert "bad.json: rejected" in out and "old.json" not in out
     assert out.count("--sandbox bwrap") == 2
+
+
+def test_accept_writes_into_a_checkout_only_when_told_or_inside_one(
+    made: Path, bundle: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(GbenchError, match=r"--accept: say where accepted bundles go with"):
+        verify(made / "bundle.json", "--accept")
+    (tmp_path / "leaderboard" / "submissions").mkdir(parents=True)
+    (tmp_path / "gbench").mkdir()
+    (tmp_path / "gbench" / "__init__.py").write_text("")  # now a checkout
+    assert verify(made / "bundle.json", "--accept").exit_code == 0
+    assert [p.name for p in (tmp_path / "leaderboard" / "submissions").iterdir()] == [
+        file_name(bundle)
+    ]

@@ -97,9 +97,8 @@ def submit(
 @click.option(
     "--submissions",
     type=click.Path(path_type=Path),
-    default=LEADERBOARD / "submissions",
-    show_default=True,
-    help="Where accepted bundles go.",
+    help="Where accepted bundles go (default: ./leaderboard/submissions inside a gbench "
+    "checkout; required elsewhere).",
 )
 @device_option
 @threads_option
@@ -111,7 +110,7 @@ def verify(
     seed: int | None,
     plugin: str | None,
     accept: bool,
-    submissions: Path,
+    submissions: Path | None,
     device: str,
     threads: int | None,
     sandbox: str,
@@ -123,9 +122,10 @@ def verify(
     from gbench.submit import bundle as bundles
     from gbench.submit import verify as checks
 
+    folder = (submissions or _checkout_submissions()) if accept else None
     bundle = bundles.read(path)
     report = checks.verify(bundle, plugin, rerun, seed, device, threads, sandbox)
-    accepted = checks.accept(bundle, report, submissions) if accept and report.ok else None
+    accepted = checks.accept(bundle, report, folder) if folder and report.ok else None
     lines = [f"note: {n}" for n in report.notes]
     if report.reruns:
         lines.append(
@@ -279,3 +279,16 @@ def _table(rows: list[dict[str, Any]]) -> str:
 
 def _stderr(message: str) -> None:
     click.echo(message, err=True)
+
+
+def _checkout_submissions() -> Path:
+    """``./leaderboard/submissions`` when this is a gbench checkout: never the installed
+    package's copy, which a reinstall would silently drop."""
+    here = Path.cwd()
+    folder = here / "leaderboard" / "submissions"
+    if folder.is_dir() and (here / "gbench" / "__init__.py").is_file():
+        return folder
+    raise GbenchError(
+        "--accept: say where accepted bundles go with --submissions DIR (the default, "
+        "./leaderboard/submissions, applies only inside a gbench checkout)"
+    )
