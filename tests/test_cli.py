@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 
@@ -93,3 +94,18 @@ def test_an_unreachable_tracking_server_fails_in_seconds_in_one_line() -> None:
         assert time.monotonic() - start < 20 and done.returncode == 2, done.stderr
         (line,) = done.stderr.strip().splitlines()
         assert f"--tracking-uri {url}: no MLflow server answers there" in line
+
+
+def test_a_store_cut_in_half_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    from gbench.runner.tracking import Tracker
+
+    store = tmp_path / "runs.db"
+    Tracker(f"sqlite:///{store}")  # a real store, with MLflow's tables
+    with store.open("r+b") as f:
+        f.truncate(store.stat().st_size // 2)
+    for args in (["results"], ["leaderboard", "build", "--out", str(tmp_path / "site")]):
+        done = subprocess.run([sys.executable, "-m", "gbench", *args, "--tracking-uri",
+                               f"sqlite:///{store}"], capture_output=True, text=True)  # fmt: skip
+        assert done.returncode == 2, done.stderr
+        (line,) = done.stderr.strip().splitlines()
+        assert line.startswith(f"error: {store}: the tracking store is not a readable SQLite")

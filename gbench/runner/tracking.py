@@ -66,6 +66,22 @@ def answering(uri: str, seconds: float = 5.0) -> None:
     )
 
 
+def _corrupt(err: BaseException) -> bool:
+    """SQLite says the file is no database (cut short, overwritten): nothing to retry."""
+    import sqlite3
+
+    seen: BaseException | None = err
+    while seen is not None and not isinstance(seen, sqlite3.DatabaseError):
+        seen = seen.__cause__ or seen.__context__
+    return seen is not None and not isinstance(seen, sqlite3.OperationalError)
+
+
+def _last(err: BaseException) -> str:
+    while err.__cause__ or err.__context__:
+        err = err.__cause__ or err.__context__  # type: ignore[assignment]
+    return str(err).splitlines()[0] if str(err) else type(err).__name__
+
+
 class _Held:
     """An outcome not yet in the store. ``run_id``: the run a failed attempt left half
     written, deleted before the next attempt, so that the outcome ends as exactly one run."""
@@ -97,7 +113,6 @@ class Tracker:
 
         self.uri = tracking_uri(uri)
         answering(self.uri)
-        self.client = MlflowClient(tracking_uri=self.uri)
         self.log = log or (lambda m: print(m, file=sys.stderr, flush=True))
         self.held: list[_Held | tuple[str, str]] = []  # outcomes and parent ends, oldest first
         self._wait, self._next, self._written = 0.0, 0.0, 0  # back-off (0: none held)
@@ -105,12 +120,23 @@ class Tracker:
             self.patience = float(os.environ.get(PATIENCE) or 300)
         except ValueError:
             raise GbenchError(f"{PATIENCE}: give the seconds to wait for a lost store") from None
-        exp = self.client.get_experiment_by_name(EXPERIMENT)
-        self.experiment_id = (
-            exp.experiment_id
-            if exp
-            else self.client.create_experiment(EXPERIMENT, artifact_location(self.uri))
-        )
+        try:
+            self.client = MlflowClient(tracking_uri=self.uri)
+            exp = self.client.get_experiment_by_name(EXPERIMENT)
+            self.experiment_id = (
+                exp.experiment_id
+                if exp
+                else self.client.create_experiment(EXPERIMENT, artifact_location(self.uri))
+            )
+        except Exception as err:
+            if not _corrupt(err):
+                raise
+            path = self.uri.removeprefix("sqlite:///")
+            raise GbenchError(
+                f"{path}: the tracking store is not a readable SQLite database ({_last(err)}); "
+                "restore it from a copy, or move it aside and rerun (its results are then run "
+                "again into a new store)"
+            ) from None
 
     # -- finding runs --------------------------------------------------------------------
     def search(self, kind: record.Kind | None = None, **match: str) -> list[Any]:
