@@ -519,3 +519,37 @@ def test_every_missing_dataset_is_named_before_any_job_and_skip_missing_runs_the
     assert "quick-texas" not in out and "quick-csbm-homophilous" in out
     assert {r["task"] for r in rows(uri)} == {"quick-csbm-homophilous", "quick-csbm-heterophilous"}
     assert list(work.iterdir()) == [] and (tmp_path / "mlruns").is_dir()  # beside the store
+
+
+def test_ctrl_c_is_one_line_saying_what_was_kept(mini: Path, tmp_path: Path) -> None:
+    """SIGINT to the whole process group, as a terminal's Ctrl-C sends it, while a job is in
+    an unconfined child (in the runner's group): no traceback from anyone, one line."""
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'ctrl-c.db'}"
+    stall = tmp_path / "stall"
+    stall.mkdir()
+    command = [sys.executable, "-m", "gbench", "run", "--suite", "mini", "--model",
+               f"{PLUGINS}:StallOnce", "--tracking-uri", uri, "--threads", "1", "--sandbox",
+               "none"]  # fmt: skip
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True,
+                            env={**os.environ, "GBENCH_TEST_STALL": str(stall)})  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while not (stall / "stalled").exists():  # a job in flight, sleeping in the plugin
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert err.strip().splitlines()[-1] == (
+        "interrupted: what finished is kept in the store; the same command resumes it"
+    )
+    every = MlflowClient(uri).search_runs(["1"], "")
+    assert len(every) == 1 + 2 + 2 + 1  # the parent, mini-hom's 2 trials and 2 splits, 1 trial
+    assert [r.info.run_name for r in every if r.info.status == "RUNNING"] == []

@@ -35,7 +35,11 @@ register(cli)
 def main() -> None:
     try:
         cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort:  # Ctrl-C, or a prompt left unanswered
+        click.echo(
+            "interrupted: what finished is kept in the store; the same command resumes it",
+            err=True,
+        )
         sys.exit(130)
     except click.ClickException as err:
         err.show()

@@ -101,6 +101,9 @@ def serve(ctl: socket.socket, config: dict[str, Any]) -> None:
 
 
 def main() -> None:
+    # Ctrl-C reaches the whole process group: the runner alone answers it (it kills its jobs
+    # and says what was kept); a job would only print a traceback of where it was stopped
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     ctl = socket.socket(fileno=int(sys.argv[1]))
     config = json.loads(sys.argv[2])
     sys.path[:] = config["sys_path"]
