@@ -40,6 +40,7 @@ ENVIRONMENT_MARKERS = {
     "requires_ray": "Ray",
     "requires_postgres": "a PostgreSQL server",
     "requires_sandbox": "a sandbox for plugin code: bubblewrap or Landlock with user namespaces",
+    "requires_root": "root and unshare(1), to mount a small tmpfs as a full disk",
 }
 FIXTURE_MARKERS = {
     "shared_datasets": "requires_data",

@@ -8,6 +8,7 @@ import dataclasses
 import itertools
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -553,3 +554,60 @@ def test_ctrl_c_is_one_line_saying_what_was_kept(mini: Path, tmp_path: Path) -> 
     every = MlflowClient(uri).search_runs(["1"], "")
     assert len(every) == 1 + 2 + 2 + 1  # the parent, mini-hom's 2 trials and 2 splits, 1 trial
     assert [r.info.run_name for r in every if r.info.status == "RUNNING"] == []
+
+
+FULL_DISK = """
+import json, os, sqlite3, subprocess, sys
+from gbench.runner.tracking import Tracker
+folder, command = sys.argv[1], json.loads(sys.argv[2])
+subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", folder], check=True)
+Tracker(f"sqlite:///{folder}/runs.db")  # MLflow's empty store; then the disk is full
+st = os.statvfs(folder)
+used = (st.f_blocks - st.f_bfree) * st.f_frsize // 1024
+subprocess.run(["mount", "-o", f"remount,size={used + 16}k", folder], check=True)
+def running():
+    db = sqlite3.connect(f"file:{folder}/runs.db?mode=ro", uri=True)
+    rows = db.execute("select name from runs where status = 'RUNNING' and "
+                      "lifecycle_stage = 'active'").fetchall()
+    return [name for (name,) in rows]
+first = subprocess.run(command, capture_output=True, text=True)
+after_first = running()
+subprocess.run(["mount", "-o", "remount,size=64m", folder], check=True)  # space freed
+again = subprocess.run(command, capture_output=True, text=True)
+print(json.dumps({"first": [first.returncode, first.stderr], "after_first": after_first,
+                  "again": [again.returncode, again.stderr], "after_again": running()}))
+"""
+
+
+@pytest.mark.requires_root
+def test_a_full_disk_is_one_line_and_the_rerun_finishes_what_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store on a tmpfs (in a private mount namespace) sized to MLflow's empty store and
+    16 KB more, so the run's first writes fill it. One line, exit 2; then, with space, the
+    same command runs what is missing and no run is left RUNNING."""
+    unshare = shutil.which("unshare")
+    if os.geteuid() != 0 or unshare is None:
+        pytest.skip("needs root and unshare(1) to mount a small tmpfs as the full disk")
+    specs = {"full": {"dataset": "csbm:n=300,deg=6,h=0.8,classes=3,dim=8,snr=1.5,seed=0",
+                      "splits": [0, 1]}}  # fmt: skip
+    monkeypatch.setenv("GBENCH_TASKS_DIR", str(write_tasks(tmp_path / "tasks", specs, ["full"])))
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    (tmp_path / "config.json").write_text("{}")
+    command = [sys.executable, "-m", "gbench", "run", "--suite", "mini", "--model", "mlp",
+               "--config", str(tmp_path / "config.json"), "--threads", "1",
+               "--tracking-uri", f"sqlite:///{disk / 'runs.db'}"]  # fmt: skip
+    inside = [unshare, "--mount", sys.executable, "-c", FULL_DISK, str(disk), json.dumps(command)]
+    done = subprocess.run(inside, capture_output=True, text=True, timeout=600)
+    if done.returncode and "mount" in done.stderr:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()[-200:]}")
+    seen = json.loads(done.stdout)
+    code, err = seen["first"]
+    assert code == 2 and err.strip().splitlines() == [
+        "error: no space left on the device: free some and run the same command again "
+        "(what finished is kept; the job being written is run again)"
+    ]
+    code, err = seen["again"]
+    assert code == 0, err
+    assert seen["after_again"] == []

@@ -13,7 +13,7 @@ from gbench.cli.run import results, run
 from gbench.cli.submit import register
 from gbench.cli.tasks import tasks
 from gbench.cli.tracking import tracking
-from gbench.errors import GbenchError
+from gbench.errors import GbenchError, disk_full
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -46,4 +46,13 @@ def main() -> None:
         sys.exit(err.exit_code)
     except GbenchError as err:
         click.echo(f"error: {err}", err=True)
+        sys.exit(2)
+    except Exception as err:
+        if not disk_full(err):
+            raise
+        click.echo(
+            "error: no space left on the device: free some and run the same command again "
+            "(what finished is kept; the job being written is run again)",
+            err=True,
+        )
         sys.exit(2)

@@ -134,6 +134,8 @@ class Benchmark:
             if not torch.cuda.is_available():
                 raise GbenchError("--device cuda: no CUDA device is available here; use cpu")
         self.tracker = Tracker(tracking_uri, log)  # a lost store is reported where runs report
+        if cleared := self.tracker.clear_half_written():
+            log(f"{cleared} half-written run(s) left by an interrupted writer deleted: redone")
         self.env = environment(device)
         self.sandbox = choose_sandbox(sandbox, log)  # now: a level that cannot be had stops here
         self.hidden = hidden_paths(root, self.tracker.uri)

@@ -10,6 +10,7 @@ written, oldest first, once it answers again (see :meth:`Tracker.drain`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -109,6 +110,8 @@ class Tracker:
 
         logging.getLogger("alembic").setLevel(logging.WARNING)
         logging.getLogger("mlflow").setLevel(logging.WARNING)
+        # its database errors reach us as exceptions, said in one line; not a logged traceback
+        logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
         from mlflow.tracking import MlflowClient
 
         self.uri = tracking_uri(uri)
@@ -158,6 +161,19 @@ class Tracker:
         return [r for r in self.search(kind, **match) if r.info.status == "FINISHED"]
 
     # -- writing runs --------------------------------------------------------------------
+    def clear_half_written(self) -> int:
+        """Delete trial and final runs an earlier writer left half written (it stopped between
+        creating a run and ending it: killed, or out of disk), so a rerun redoes their jobs and
+        no RUNNING row is ever read as a result. Parent runs are left: they are reopened."""
+        running = self.client.search_runs(
+            [self.experiment_id], "attributes.status = 'RUNNING'", max_results=50000
+        )
+        kind = record.tag(record.KIND)
+        half = [r for r in running if r.data.tags.get(kind) in ("trial", "final")]
+        for run in half:
+            self.client.delete_run(run.info.run_id)
+        return len(half)
+
     def parent(self, suite: str, model: str, env: dict[str, str]) -> str:
         """The (suite, model) parent run, reopened if it exists."""
         found = self.search("parent", suite=suite, model=model)
@@ -217,6 +233,9 @@ class Tracker:
             except Exception as err:
                 if not _unreachable(err):
                     self.held.pop(0)
+                    if isinstance(item, _Held) and item.run_id:  # no half-written row left
+                        with contextlib.suppress(Exception):
+                            self.client.delete_run(item.run_id)
                     raise
                 if not self._wait:
                     n = sum(isinstance(h, _Held) for h in self.held)
