@@ -202,6 +202,19 @@ class Graph:
             self._adj_cache[key] = self._build_adj(norm, self_loops)
         return self._adj_cache[key]
 
+    def undirected_edge_index(self, self_loops: bool = False) -> Tensor:
+        """``edge_index`` with every edge in both directions, each once, sorted; self-loops
+        dropped (or one per node with ``self_loops``). What a message-passing layer that
+        expects an undirected graph should be given: ``edge_index`` itself is as the dataset
+        has it (directed and with self-loops on some, see docs/plugins.md). Cached."""
+        from torch_geometric.utils import add_self_loops, remove_self_loops, to_undirected
+
+        def build() -> Tensor:
+            edges = remove_self_loops(to_undirected(self.edge_index, num_nodes=self.num_nodes))[0]
+            return add_self_loops(edges, num_nodes=self.num_nodes)[0] if self_loops else edges
+
+        return self.cached(("undirected", self_loops), build)
+
     def built_adjacency(self) -> Tensor | None:
         """An adjacency this graph has already built, any normalisation (they share one
         sparsity pattern up to self-loops), or None."""

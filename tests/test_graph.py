@@ -157,3 +157,19 @@ def test_derived_data_is_built_once_and_shared_by_training_views() -> None:
         and g.with_split(0).cached("k", object) is first
     )
     assert calls == [1] and g.to("cpu").cached("k", object) is not first
+
+
+@pytest.mark.parametrize("self_loops", [False, True])
+def test_the_undirected_edges_are_every_edge_both_ways_once(self_loops: bool) -> None:
+    g = small_graph(directed=True)  # random edges: some repeated, some self-loops
+    edges = g.undirected_edge_index(self_loops)
+    n = g.num_nodes
+    want = torch.zeros(n, n, dtype=torch.bool)
+    src, dst = g.edge_index
+    want[src, dst] = want[dst, src] = True
+    want.fill_diagonal_(self_loops)
+    got = torch.zeros(n, n, dtype=torch.long)
+    got.index_put_((edges[0], edges[1]), torch.ones(edges.shape[1], dtype=torch.long), True)
+    assert torch.equal(got, want.long())  # each pair once: no count above 1
+    assert g.undirected_edge_index(self_loops) is edges  # cached
+    assert g.training_view().undirected_edge_index(self_loops) is edges  # shared by views
