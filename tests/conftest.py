@@ -245,4 +245,7 @@ def ray_cluster() -> Iterator[str]:
         log.close()
         shutil.rmtree(temp, ignore_errors=True)
         for k, v in saved.items():
-            os.environ.pop(k) if v is None else os.environ.update({k: v})
+            if v is None:
+                os.environ.pop(k)
+            else:
+                os.environ[k] = v

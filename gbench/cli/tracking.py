@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from gbench.errors import GbenchError
+from gbench.errors import GbenchError, first_line
 
 SCHEMES = ("postgresql://", "postgresql+psycopg://")  # SQLAlchemy's driver: psycopg 3
 
@@ -56,10 +56,9 @@ def check_database(dsn: str) -> None:
     try:
         psycopg.connect(dsn.replace("+psycopg", ""), connect_timeout=10).close()
     except psycopg.Error as err:
-        first = (str(err).strip().splitlines() or ["no reason given"])[0]
         raise GbenchError(
-            f"--postgres: cannot connect ({first}); is the server up and the database created "
-            "(createdb DB)?"
+            f"--postgres: cannot connect ({first_line(err)}); is the server up and the "
+            "database created (createdb DB)?"
         ) from None
 
 

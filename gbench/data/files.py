@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 
 from gbench.data.cards import Card, RawFile
@@ -46,11 +47,19 @@ def file_problem(f: RawFile, root: Path) -> str | None:
     path = root / f.path
     if not path.is_file():
         return "missing"
-    if path.stat().st_size != f.bytes:
-        return f"truncated or wrong size ({path.stat().st_size} bytes, expected {f.bytes})"
-    if sha256_file(path) != f.sha256:
+    st = path.stat()
+    if st.st_size != f.bytes:
+        return f"truncated or wrong size ({st.st_size} bytes, expected {f.bytes})"
+    if _verified_sha256(str(path.resolve()), st.st_size, st.st_mtime_ns) != f.sha256:
         return "corrupt (sha256 differs)"
     return None
+
+
+@cache
+def _verified_sha256(path: str, size: int, mtime_ns: int) -> str:
+    """A file's sha256, hashed once per process while its size and time stay the same: a
+    run checks every dataset before it starts, and loading each checks it again."""
+    return sha256_file(Path(path))
 
 
 def check_file(card: Card, f: RawFile, root: Path) -> None:

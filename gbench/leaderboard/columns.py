@@ -100,6 +100,10 @@ BEST_OR_TIED = Column(
 )
 
 
+ENTRY = [SCORE, SPLITS, RANK, VS_BEST, PARAMS, TRIALS, PARALLEL, SECONDS, SOURCE, SANDBOX]
+"""One (task, model) entry's figures, in the order the index and model pages list them."""
+
+
 def unmarked(columns: list[Column]) -> list[Column]:
     """Without best marks: for tables mixing tasks, where one column's values don't compare."""
     return [replace(c, best="") for c in columns]

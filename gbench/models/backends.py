@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gbench.errors import GbenchError
+from gbench.errors import GbenchError, first_line
 from gbench.graph import Graph
 
 
@@ -18,10 +18,9 @@ def require_dgl(model: str) -> Any:
     except Exception as err:  # ImportError, or DGL's own errors against a newer torch
         import torch
 
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise GbenchError(
             f"model {model!r} uses the dgl backend, but DGL cannot be imported with torch "
-            f"{torch.__version__} ({reason}); install a DGL build for this torch "
+            f"{torch.__version__} ({first_line(err)}); install a DGL build for this torch "
             "(PyPI's dgl 2.1.0 needs torch<=2.2.1), or choose a torch-backend model"
         ) from None
     return dgl

@@ -4,6 +4,7 @@ for validation scores through an oracle, and gbench scores test predictions itse
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import weakref
 from collections.abc import Callable, Iterator
@@ -82,14 +83,7 @@ def run_view(
     The plugin's graph holds the training labels where the task's ``label_inputs`` is
     ``train``; with ``none`` it holds no label at all, and only gbench's trainer (the loss)
     uses them, so a ``fit`` plugin, which has no other way to learn, is refused."""
-    budget = Budget(
-        budget.max_epochs,
-        budget.patience,
-        budget.seconds,
-        validate,
-        budget.max_parameters,
-        budget.warmup_epochs,
-    )
+    budget = dataclasses.replace(budget, validate=validate)
     if label_inputs not in LABEL_INPUTS:
         raise TrainingError(f"label_inputs must be one of {', '.join(LABEL_INPUTS)}")
     train_y = view.y[view.train_idx]

@@ -50,7 +50,6 @@ class Executor(Protocol):
 
     where: str  # "on this machine", "in the Ray cluster": for refusals
     largest_memory: int  # bytes: the most any one worker has
-    gpu_bytes: int | None  # one GPU's memory, for a job on a GPU; else None
 
     def request(self, work: Work) -> Request: ...
 

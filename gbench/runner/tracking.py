@@ -18,11 +18,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from gbench import record
-from gbench.errors import GbenchError
+from gbench.errors import GbenchError, chain, first_line
 from gbench.runner.job import Outcome
 
 EXPERIMENT = "gbench"
@@ -71,25 +72,10 @@ def _corrupt(err: BaseException) -> bool:
     """SQLite says the file is no database (cut short, overwritten): nothing to retry."""
     import sqlite3
 
-    seen: BaseException | None = err
-    while seen is not None and not isinstance(seen, sqlite3.DatabaseError):
-        seen = seen.__cause__ or seen.__context__
-    return seen is not None and not isinstance(seen, sqlite3.OperationalError)
-
-
-def _last(err: BaseException) -> str:
-    while err.__cause__ or err.__context__:
-        err = err.__cause__ or err.__context__  # type: ignore[assignment]
-    return str(err).splitlines()[0] if str(err) else type(err).__name__
-
-
-class _Held:
-    """An outcome not yet in the store. ``run_id``: the run a failed attempt left half
-    written, deleted before the next attempt, so that the outcome ends as exactly one run."""
-
-    def __init__(self, parent_id: str, outcome: Outcome, tags: dict[str, str], suite: str):
-        self.parent_id, self.outcome, self.tags, self.suite = parent_id, outcome, tags, suite
-        self.run_id: str | None = None
+    return any(
+        isinstance(e, sqlite3.DatabaseError) and not isinstance(e, sqlite3.OperationalError)
+        for e in chain(err)
+    )
 
 
 def _unreachable(err: BaseException) -> bool:
@@ -98,10 +84,19 @@ def _unreachable(err: BaseException) -> bool:
     import requests
 
     lost = (requests.ConnectionError, requests.Timeout, requests.exceptions.RetryError)
-    seen: BaseException | None = err
-    while seen is not None and not isinstance(seen, lost):
-        seen = seen.__cause__ or seen.__context__
-    return seen is not None
+    return any(isinstance(e, lost) for e in chain(err))
+
+
+@dataclass
+class _Held:
+    """An outcome not yet in the store. ``run_id``: the run a failed attempt left half
+    written, deleted before the next attempt, so that the outcome ends as exactly one run."""
+
+    parent_id: str
+    outcome: Outcome
+    tags: dict[str, str]
+    suite: str
+    run_id: str | None = None
 
 
 class Tracker:
@@ -136,7 +131,8 @@ class Tracker:
                 raise
             path = self.uri.removeprefix("sqlite:///")
             raise GbenchError(
-                f"{path}: the tracking store is not a readable SQLite database ({_last(err)}); "
+                f"{path}: the tracking store is not a readable SQLite database "
+                f"({first_line(list(chain(err))[-1])}); "
                 "restore it from a copy, or move it aside and rerun (its results are then run "
                 "again into a new store)"
             ) from None
@@ -146,6 +142,10 @@ class Tracker:
         """Runs of ``kind`` whose tags equal ``match`` (Result fields or run keys), all pages."""
         tags = {record.KIND: kind, **match} if kind else match
         flt = " and ".join(f"tags.`{record.tag(record.key(k))}` = '{v}'" for k, v in tags.items())
+        return self._pages(flt)
+
+    def _pages(self, flt: str) -> list[Any]:
+        """Every run matching MLflow filter ``flt``, all pages."""
         runs: list[Any] = []
         token = None
         while True:
@@ -165,10 +165,8 @@ class Tracker:
         """Delete trial and final runs an earlier writer left half written (it stopped between
         creating a run and ending it: killed, or out of disk), so a rerun redoes their jobs and
         no RUNNING row is ever read as a result. Parent runs are left: they are reopened."""
-        running = self.client.search_runs(
-            [self.experiment_id], "attributes.status = 'RUNNING'", max_results=50000
-        )
         kind = record.tag(record.KIND)
+        running = self._pages("attributes.status = 'RUNNING'")
         half = [r for r in running if r.data.tags.get(kind) in ("trial", "final")]
         for run in half:
             self.client.delete_run(run.info.run_id)

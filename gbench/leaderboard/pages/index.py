@@ -8,20 +8,11 @@ from typing import Any
 from gbench.leaderboard.board import LEVELS, level
 from gbench.leaderboard.columns import (
     DFAMILY,
+    ENTRY,
     HARDWARE,
     MFAMILY,
     MODEL,
-    PARALLEL,
-    PARAMS,
-    RANK,
-    SANDBOX,
-    SCORE,
-    SECONDS,
-    SOURCE,
-    SPLITS,
     TASK,
-    TRIALS,
-    VS_BEST,
     unmarked,
 )
 from gbench.leaderboard.inputs import SOURCES
@@ -39,23 +30,7 @@ class IndexPage(Publisher):
             table = self.ranking(name, f"index.ranking.{slug(name)}")
             suites.append({"suite": s, "page": self.site.page_of("suite", name), "table": table})
         rows = [self.entry_row(t, e) for t in b.tasks.values() for e in t.entries]
-        columns = unmarked(
-            [
-                TASK,
-                MODEL,
-                SCORE,
-                SPLITS,
-                RANK,
-                VS_BEST,
-                PARAMS,
-                TRIALS,
-                PARALLEL,
-                SECONDS,
-                SOURCE,
-                SANDBOX,
-                HARDWARE,
-            ]
-        )
+        columns = unmarked([TASK, MODEL, *ENTRY, HARDWARE])
         columns += [replace(DFAMILY, shown=False), replace(MFAMILY, shown=False)]
         results = Table(
             "index.results",

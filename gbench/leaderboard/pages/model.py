@@ -7,17 +7,10 @@ from typing import Any
 from gbench.leaderboard.board import level
 from gbench.leaderboard.columns import (
     DFAMILY,
-    PARALLEL,
-    PARAMS,
-    RANK,
+    ENTRY,
     SANDBOX,
-    SCORE,
-    SECONDS,
     SOURCE,
-    SPLITS,
     TASK,
-    TRIALS,
-    VS_BEST,
     unmarked,
 )
 from gbench.leaderboard.pages.base import Publisher
@@ -34,20 +27,7 @@ ENVIRONMENT = (  # what a model page shows of where each result was measured
     "plugin_sha256",
     "plugin_commit",
 )
-RESULTS = [
-    TASK,
-    DFAMILY,
-    SCORE,
-    SPLITS,
-    RANK,
-    VS_BEST,
-    PARAMS,
-    TRIALS,
-    PARALLEL,
-    SECONDS,
-    SOURCE,
-    SANDBOX,
-]
+RESULTS = [TASK, DFAMILY, *ENTRY]
 RUNS = [
     TASK,
     Column("split", "split", "int"),
