@@ -57,18 +57,23 @@ def write_tasks(root: Path, specs: dict[str, dict], suite: list[str]) -> Path:
     return root
 
 
-@pytest.fixture
-def mini(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    specs = {
-        "mini-hom": {
+def two_csbm_tasks(prefix: str) -> dict[str, dict]:
+    """A homophilous and a heterophilous 300-node CSBM task, two splits each."""
+    return {
+        f"{prefix}-hom": {
             "dataset": "csbm:n=300,deg=6,h=0.8,classes=3,dim=8,snr=1.5,seed=0",
             "splits": [0, 1],
         },
-        "mini-het": {
+        f"{prefix}-het": {
             "dataset": "csbm:n=300,deg=6,h=0.3,classes=3,dim=8,snr=1.5,seed=1",
             "splits": [0, 1],
         },
     }
+
+
+@pytest.fixture
+def mini(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    specs = two_csbm_tasks("mini")
     monkeypatch.setenv("GBENCH_TASKS_DIR", str(write_tasks(tmp_path / "tasks", specs, list(specs))))
     return tmp_path
 
@@ -98,7 +103,7 @@ def test_quick_suite_with_two_baselines_into_sqlite(data_root: Path, tmp_path: P
     )
     assert "±" in out and "quick-texas" in out
     table = json.loads(invoke("results", "--tracking-uri", uri, "--format", "json"))
-    assert len(table) == 2 * 4 * 3  # models x tasks x splits
+    assert len(table) == 2 * 5 * 3  # models x tasks x splits
     for r in table:
         assert 0.0 <= r["test_score"] <= 1.0 and r["runs"] == 1
         assert len(r["dataset_sha256"]) == 64 and len(r["split_sha256"]) == 64
@@ -517,8 +522,8 @@ def test_every_missing_dataset_is_named_before_any_job_and_skip_missing_runs_the
     config = tmp_path / "config.json"
     config.write_text("{}")  # the defaults: no search, to keep it short
     out = invoke(*args, "--skip-missing", "--config", str(config), env=env)
-    assert "quick-texas" not in out and "quick-csbm-homophilous" in out
-    assert {r["task"] for r in rows(uri)} == {"quick-csbm-homophilous", "quick-csbm-heterophilous"}
+    assert "quick-texas" not in out and "quick-csbm-h0.5" in out
+    assert {r["task"] for r in rows(uri)} == {f"quick-csbm-h{h}" for h in (0.2, 0.5, 0.8)}
     assert list(work.iterdir()) == [] and (tmp_path / "mlruns").is_dir()  # beside the store
 
 

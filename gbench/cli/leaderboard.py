@@ -29,6 +29,14 @@ def leaderboard() -> None:
     help="Folder of accepted submission bundles (*.json).",
 )
 @click.option(
+    "--reference",
+    "references",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also show the baseline results of a reference (leaderboard/reference/*.json, "
+    "written by `gbench regress --update`). Repeatable.",
+)
+@click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("site"),
@@ -42,7 +50,12 @@ def leaderboard() -> None:
 )
 @format_option()
 def build(
-    tracking_uri: str | None, submissions: Path, out: Path, run_url: str | None, fmt: str
+    tracking_uri: str | None,
+    submissions: Path,
+    references: tuple[Path, ...],
+    out: Path,
+    run_url: str | None,
+    fmt: str,
 ) -> None:
     """Render the site: rankings, per-suite/task/model/dataset pages, CSV and JSON.
 
@@ -53,7 +66,7 @@ def build(
     from gbench.runner.tracking import tracking_uri as resolve
 
     uri = resolve(tracking_uri)
-    inputs = load(uri, submissions)
+    inputs = load(uri, submissions, references)
     if not inputs.rows:
         click.echo(
             f"nothing to show: no finished runs in {uri} and no bundles in {submissions}; "
@@ -66,6 +79,8 @@ def build(
 
         run_url = f"{uri.rstrip('/')}/#/experiments/{Tracker(uri).experiment_id}/runs/{{run_id}}"
     summary = render(inputs, out, run_url or "")
+    for line in summary["conflicts"]:
+        click.echo(f"conflict: {line}", err=True)
     human = (
         f"wrote {summary['pages']} pages ({summary['models']} models, {summary['tasks']} tasks, "
         f"{summary['suites']} suites) to {out}; open {out / 'index.html'} "

@@ -92,7 +92,11 @@ def submit(
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--rerun", type=int, default=0, show_default=True, help="Re-run K sampled units.")
 @click.option("--seed", type=int, help="Seed of that sample (default: from the bundle's sha256).")
-@click.option("--plugin", help="The plugin here, if not where the bundle names it (FILE.py:Class).")
+@click.option(
+    "--plugin",
+    help="The plugin here (FILE.py:Class), if it is not installed under its registered name "
+    "or, for a plugin file, the file of the bundle's name beside the bundle.",
+)
 @click.option("--accept", is_flag=True, help="Copy an accepted bundle into --submissions.")
 @click.option(
     "--submissions",
@@ -124,6 +128,7 @@ def verify(
 
     folder = (submissions or _checkout_submissions()) if accept else None
     bundle = bundles.read(path)
+    plugin = plugin or checks.plugin_of(bundle, path)
     report = checks.verify(bundle, plugin, rerun, seed, device, threads, sandbox)
     accepted = checks.accept(bundle, report, folder) if folder and report.ok else None
     lines = [f"note: {n}" for n in report.notes]
@@ -199,8 +204,8 @@ def regress(
             f"{', '.join(unknown)} not in {path}; add with `gbench regress --update --model ...`"
         )
     chosen = list(models) or known
-    entries = rg.run(suite, chosen, tracking_uri, seed_offset, device, threads, _stderr)
-    rows = rg.check(ref, entries, chosen)
+    measured = rg.run(suite, chosen, tracking_uri, seed_offset, device, threads, _stderr)
+    rows = rg.check(ref, measured.entries, chosen)
     failed = [r for r in rows if r["result"] == "FAIL"]
     human = _table(rows)
     human += f"\n\n{len(failed)} regression(s) in {len(rows)} (model, task) pairs"
@@ -239,10 +244,11 @@ def _update(
         if not path.is_file():
             raise GbenchError(f"no reference at {path} yet; name its models with --model")
         models = rg.models_of(rg.load(path, suite))
-    entries = rg.run(suite, models, tracking_uri, seed_offset, device, threads, _stderr)
-    done = {(e["model"], e["task"]) for e in entries}
-    ref = rg.reference(suite, entries, environment(device))
-    missing = [f"{m} on {t}" for m in models for t in ref["tasks"] if (m, t) not in done]
+    measured = rg.run(suite, models, tracking_uri, seed_offset, device, threads, _stderr)
+    done = {(e["model"], e["task"]) for e in measured.entries}
+    ref = rg.reference(suite, measured, environment(device))
+    names = measured.names.values()
+    missing = [f"{m} on {t}" for m in names for t in ref["tasks"] if (m, t) not in done]
     if missing:
         raise GbenchError(f"no score for {', '.join(missing)}; fix these before writing {path}")
     path.parent.mkdir(parents=True, exist_ok=True)

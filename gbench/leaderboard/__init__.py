@@ -8,7 +8,9 @@ The leaderboard reads ONE input type: a list of tidy result rows, one per
 ``gbench.record.COLUMNS``: what ``gbench results`` exports and a bundle's rows hold). Its
 ``source`` is ``"gbench run"`` (a finished final run in the MLflow store the site is built
 from), ``"verified"`` (a submission re-run by ``gbench verify``) or ``"self-reported"``
-(submitted numbers, not re-run); ``trials`` and ``search_seconds`` are the search budget
+(submitted numbers, not re-run); rows of a reference that ``gbench regress --update`` wrote
+(``--reference``: the maintainers' own runs of the baselines) are ``"gbench run"`` too, with
+no run ids, since its store is not kept. ``trials`` and ``search_seconds`` are the search budget
 the model used on the task (0 trials when a configuration was given; null if unknown).
 ``sandbox`` is how the row's plugin code was confined; a result over several splits shows
 the weakest level, null (``unknown``) counting as weaker than ``none``. The seconds a result
@@ -44,9 +46,13 @@ A bundle row needs ``suite, task, task_version, split, seed, metric, test_score,
 ``model``, if given, is the bundle model's ``name`` or ``registered_as`` (the name it was run
 under), and every other column may be left out (null).
 
-Where two rows describe the same (model, task, split, seed), the most trusted source wins
-(gbench run, then verified, then self-reported), then the first suite by name; only each
-task's newest version counts. Scores are higher-is-better (accuracy, ROC-AUC). How ties
+A model is named by its metadata name everywhere (results, bundles, pages), never by the
+path of its plugin file, so one model is one entry whatever its sources. Where rows describe
+the same (model, task, split, seed), the model's newest version counts, then the most
+trusted source (gbench run, then verified, then self-reported), then the first suite by
+name; only each task's newest version counts. Rows of the same model version that disagree
+(another score, another source file) are a conflict: the build prints it and the model's
+page lists it. Scores are higher-is-better (accuracy, ROC-AUC). How ties
 and critical differences are decided is in :mod:`gbench.leaderboard.stats`.
 
 Modules: ``inputs`` (reading rows), ``facts`` (what the pages show of suites, tasks,

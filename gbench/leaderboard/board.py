@@ -24,21 +24,55 @@ LEVELS: tuple[str, ...] = (*get_args(SandboxLevel), UNKNOWN)
 """Sandbox levels, strongest first: an unrecorded level may have been none, so it is weakest."""
 
 
-def unique(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per (model, task, split, seed) at each task's newest version.
+def unique(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
+    """One row per (model, task, split, seed) at each task's newest version, and the
+    conflicts found on the way: per model, one line per (version, task).
 
-    Older task versions measured a different spec and are left out. Where a unit has rows
-    from several sources (or suites), the most trusted source wins, then the first suite.
+    Older task versions measured a different spec and are left out. A model is one entry
+    whatever its sources: of a unit's rows, the model's newest version counts, then the most
+    trusted source (the same result from the store and a bundle is one row), then the first
+    suite. Rows of that same version that disagree (another score, or another source file)
+    are a conflict: reported, never shown as a second entry.
     """
     newest: dict[str, int] = {}
     for r in rows:
         newest[r["task"]] = max(newest.get(r["task"], r["task_version"]), r["task_version"])
-    chosen: dict[tuple, dict[str, Any]] = {}
-    for r in sorted(rows, key=lambda r: (SOURCES.index(r["source"]), r["suite"])):
-        key = (r["model"], r["task"], r["split"], r["seed"])
-        if r["task_version"] == newest[r["task"]] and key not in chosen:
-            chosen[key] = r
-    return [chosen[k] for k in sorted(chosen)]
+    units: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        if r["task_version"] == newest[r["task"]]:
+            units[(r["model"], r["task"], r["split"], r["seed"])].append(r)
+    chosen: list[dict[str, Any]] = []
+    disputed: dict[tuple[str, str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for key in sorted(units):
+        newest_version = max((r["plugin_version"] for r in units[key]), key=_version_order)
+        same = [r for r in units[key] if r["plugin_version"] == newest_version]
+        best, *others = sorted(same, key=lambda r: (SOURCES.index(r["source"]), r["suite"]))
+        chosen.append(best)
+        if clashing := [o for o in others if _differ(best, o)]:
+            disputed[(best["model"], newest_version, best["task"], best["source"])] += clashing
+    conflicts: dict[str, list[str]] = defaultdict(list)
+    for (model, version, task, shown), others in sorted(disputed.items()):
+        conflicts[model].append(
+            f"{model} {version or '(no version)'} on {task}: {len(others)} result(s) from "
+            f"{', '.join(sorted({o['source'] for o in others}))} disagree with the {shown} "
+            "result shown (another score or source file); bump the plugin's version if its "
+            "code changed, else remove the stale bundle"
+        )
+    return chosen, dict(conflicts)
+
+
+def _version_order(version: str) -> tuple[int, Any]:
+    """Sort key of a model's versions: PEP 440 order, any unparsable one below them."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return (1, Version(version))
+    except InvalidVersion:
+        return (0, version)
+
+
+def _differ(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return a["test_score"] != b["test_score"] or a["plugin_sha256"] != b["plugin_sha256"]
 
 
 @dataclass
@@ -206,6 +240,7 @@ class Board:
     models: dict[str, dict[str, Any]]
     rows: list[dict[str, Any]]  # every input row, as given
     data: dict[str, DatasetFacts]  # every dataset of a task, as the inputs describe it
+    conflicts: dict[str, list[str]] = field(default_factory=dict)  # model -> lines: unique()
 
     def datasets(self) -> dict[str, list[str]]:
         """Dataset -> the tasks on it."""
@@ -221,7 +256,7 @@ class Board:
 
 
 def assemble(inputs: Inputs) -> Board:
-    rows = unique(inputs.rows)
+    rows, conflicts = unique(inputs.rows)
     per_task: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     for r in rows:
         per_task[r["task"]][r["model"]].append(r)
@@ -237,7 +272,8 @@ def assemble(inputs: Inputs) -> Board:
         for t in tasks.values()
         if t.dataset
     }
-    return Board(tasks, suites, models, inputs.rows, dict(sorted(data.items())))
+    data = dict(sorted(data.items()))
+    return Board(tasks, suites, models, inputs.rows, data, conflicts)
 
 
 def task_board(name: str, by_model: dict[str, list[dict[str, Any]]], known: Known) -> TaskBoard:

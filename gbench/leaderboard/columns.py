@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import replace
 from typing import Any
 
@@ -109,9 +108,9 @@ def unmarked(columns: list[Column]) -> list[Column]:
     return [replace(c, best="") for c in columns]
 
 
-def median(values: list[int | None]) -> int | None:
+def largest(values: list[int | None]) -> int | None:
     known = [v for v in values if v is not None]
-    return int(statistics.median_low(known)) if known else None
+    return max(known) if known else None
 
 
 def total(values: list[Any]) -> Any:

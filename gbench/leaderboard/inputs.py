@@ -10,6 +10,7 @@ data root, the task specs or the plugins of the machine it runs on.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,18 +43,21 @@ class Inputs:
     known: Known = field(default_factory=Known)  # suites, tasks and datasets
 
 
-def load(uri: str | None, submissions: Path | None) -> Inputs:
-    """MLflow runs plus every ``*.json`` bundle in ``submissions`` (if it exists)."""
+def load(uri: str | None, submissions: Path | None, references: Sequence[Path] = ()) -> Inputs:
+    """MLflow runs, every ``*.json`` bundle in ``submissions`` (if it exists) and the
+    results of the ``references`` (``gbench regress --update`` files)."""
     tracked = from_tracking(uri)
-    bundled = from_bundles(submissions) if submissions and submissions.is_dir() else None
-    if bundled is None:
-        return tracked
-    # a model run here is described by its plugin, which is the code that ran
-    return Inputs(
-        tracked.rows + bundled.rows,
-        {**bundled.models, **tracked.models},
-        tracked.known.merged(bundled.known),
-    )
+    others = [from_reference(path) for path in references]
+    if submissions and submissions.is_dir():
+        others.insert(0, from_bundles(submissions))
+    for other in others:
+        # a model run here is described by its plugin, which is the code that ran
+        tracked = Inputs(
+            tracked.rows + other.rows,
+            {**other.models, **tracked.models},
+            tracked.known.merged(other.known),
+        )
+    return tracked
 
 
 def from_tracking(uri: str | None) -> Inputs:
@@ -114,6 +118,33 @@ def plugin_meta(meta: Any, where: str) -> dict[str, Any]:
     if wrong:
         raise GbenchError(f'{where}: "model" has {", ".join(wrong)} of the wrong type')
     return {k: meta.get(k, v) for k, v in META.items()}
+
+
+def from_reference(path: Path) -> Inputs:
+    """The rows and facts a reference keeps (``board``): the maintainers' own gbench runs of
+    the baselines, measured where the reference says (its ``environment``)."""
+    from gbench.submit.regress import FORMAT
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise GbenchError(f"--reference {path}: not a readable reference: {err}") from None
+    board = doc.get("board") if isinstance(doc, dict) and doc.get("format") == FORMAT else None
+    if not isinstance(board, dict):
+        raise GbenchError(
+            f"--reference {path}: no leaderboard rows in it (not a reference, or one written "
+            "before gbench kept them); write it again with `gbench regress --update`"
+        )
+    rows, metas, known = [], {}, Known()
+    for i, r in enumerate(board.get("rows") or []):
+        where = f"{path}: board.rows[{i}]"
+        rows.append(record.row(record.validate({**r, "source": "gbench run"}, where)))
+    for i, facts in enumerate(board.get("documents") or []):
+        where = f"{path}: board.documents[{i}]"
+        meta = plugin_meta(facts.get("model") if isinstance(facts, dict) else None, where)
+        metas[meta["name"]] = meta
+        known.add(facts, where)
+    return Inputs(rows, metas, known)
 
 
 def from_bundles(folder: Path) -> Inputs:

@@ -47,6 +47,7 @@ def build(inputs: Inputs, out: Path, run_url: str = "") -> dict[str, Any]:
         "tasks": len(board.tasks),
         "suites": len(board.suites),
         "rows": len(board.rows),
+        "conflicts": [line for lines in board.conflicts.values() for line in lines],
     }
 
 

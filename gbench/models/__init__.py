@@ -44,15 +44,22 @@ def names() -> list[str]:
 
 
 def target(name: str) -> str:
-    """Where ``name``'s plugin lives (``module:Class`` or ``file.py:Class``); imports nothing."""
+    """Where ``name``'s plugin lives (``module:Class``, or ``/abs/path/file.py:Class``);
+    imports nothing."""
     if name.endswith(".py") and name not in MODELS:
         raise PluginError(_needs_class(Path(name)))
     if name in MODELS or not is_file_target(name):
         return MODELS.target(name)
-    path = name.rpartition(":")[0]
+    path, _, cls = name.rpartition(":")
     if not Path(path).is_file():
         raise PluginError(f"{path}: no such file")
-    return name
+    return f"{Path(path).resolve()}:{cls}"  # what a child loads, whatever its folder
+
+
+def loadable(name: str) -> str:
+    """``name`` as a child loads it whatever its working folder: a registered name as it is,
+    a plugin file by its absolute path."""
+    return target(name) if is_file_target(name) else name
 
 
 def _needs_class(path: Path) -> str:
@@ -138,13 +145,22 @@ def check_plugin(obj: Any, where: str) -> type[Model]:
     return obj
 
 
+def portable(name: str) -> str:
+    """``name`` as results and bundles keep it: a plugin file by its own name and class
+    (``model.py:MyGNN``), never by where it lies on the machine that ran it."""
+    if not is_file_target(name):
+        return name
+    path, _, cls = name.rpartition(":")
+    return f"{Path(path).name}:{cls}"
+
+
 def info(name: str) -> dict[str, Any]:
     """Metadata and search space of a plugin, JSON-friendly."""
     cls = get(name)
     m = cls.meta
     return {
         "name": m.name,
-        "registered_as": name,
+        "registered_as": portable(name),
         "version": m.version,
         "family": m.family,
         "backend": cls.backend,

@@ -79,8 +79,14 @@ def validated(info: Any, where: str) -> tuple[PluginInfo, dict[str, Param]]:
 class Described:
     """A plugin as the runner knows it: validated metadata, its space, and its source file."""
 
-    model: str  # the name asked for: registered, or path/to/file.py:Class
+    model: str  # what a child loads: a registered name, or /abs/path/file.py:Class
     target: str
     info: PluginInfo
     params: dict[str, Param]
     source: dict[str, str]  # plugin_file, plugin_sha256, plugin_commit, plugin_version
+
+    @property
+    def name(self) -> str:
+        """The model as results, bundles and the leaderboard name it: its metadata name
+        (a file plugin is not known by where it lies)."""
+        return self.info.name

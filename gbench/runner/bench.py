@@ -22,19 +22,21 @@ from gbench.tasks import Task
 
 if TYPE_CHECKING:
     from gbench.graph import Graph
+    from gbench.models.described import Described
 
 Log = Callable[[str], None]
 
 
 @dataclass
 class TaskSummary:
-    model: str
+    model: str  # its metadata name, as results name it
     task: str
     metric: str
     scores: list[float] = field(default_factory=list)
     failed: int = 0  # final units without a result
     failed_trials: int = 0  # search trials without a validation score
     error: str = ""
+    target: str = ""  # the name it was asked for (registered, or path/to/file.py:Class)
 
     @property
     def n(self) -> int:
@@ -48,6 +50,18 @@ class TaskSummary:
     def std(self) -> float:
         """Sample standard deviation (ddof=1); NaN below two values."""
         return statistics.stdev(self.scores) if self.n > 1 else math.nan
+
+
+def one_name_each(plugins: dict[str, Described]) -> None:
+    """Results name a model by its metadata name, so two plugins of a run may not share one."""
+    seen: dict[str, str] = {}
+    for asked, plugin in plugins.items():
+        if plugin.name in seen:
+            raise GbenchError(
+                f"{seen[plugin.name]} and {asked} are both named {plugin.name!r} (meta.name): "
+                "their results could not be told apart; rename one"
+            )
+        seen[plugin.name] = asked
 
 
 def available(tasks: list[Task], root: Path | None, skip: bool, log: Log) -> list[Task]:
@@ -142,6 +156,7 @@ class Benchmark:
         self.iso = Isolation(self.sandbox, self.hidden, warm=workers + 1)
         try:  # read by sandboxed children: this process never imports a plugin
             self.plugins = self.iso.describe(models)
+            one_name_each(self.plugins)
         except BaseException:
             self.iso.close()
             raise
@@ -159,13 +174,14 @@ class Benchmark:
         def pipelines() -> Iterator[Pipeline]:
             for model, task in pairs:
                 if model not in parents:
-                    parents[model] = self.tracker.parent(self.suite.name, model, self.env)
+                    name = self.plugins[model].name
+                    parents[model] = self.tracker.parent(self.suite.name, name, self.env)
                 yield self._pipeline(model, task, parents[model])
 
         def finished(summary: TaskSummary) -> None:
-            left[summary.model] -= 1
-            if not left[summary.model]:
-                self.tracker.finish_parent(parents.pop(summary.model), "FINISHED")
+            left[summary.target] -= 1
+            if not left[summary.target]:
+                self.tracker.finish_parent(parents.pop(summary.target), "FINISHED")
 
         expected = self._expected(pairs)
         try:
@@ -180,7 +196,7 @@ class Benchmark:
             finally:
                 self.iso.close()
         order = {(m, t.name): i for i, (m, t) in enumerate(pairs)}
-        return sorted(summaries, key=lambda s: order[(s.model, s.task)])
+        return sorted(summaries, key=lambda s: order[(s.target, s.task)])
 
     def _executor(self) -> Executor:
         """Where the jobs run (``--executor``), with one GPU's memory for jobs on a GPU."""
@@ -211,6 +227,7 @@ class Benchmark:
             "device": self.device,
             "sandbox": self.sandbox.level,
             "executor": self.executor,
+            "model": self.plugins[model].name,
             **{k: str(v) for k, v in self.plugins[model].source.items()},
             "task_sha256": task.spec_sha256(),
             "metric": task.metric,
@@ -229,12 +246,13 @@ class Benchmark:
         from gbench import data
         from gbench.models.space import SpaceError, check_config
 
-        summary = TaskSummary(model, task.name, task.metric)
+        name = self.plugins[model].name
+        summary = TaskSummary(name, task.name, task.metric, target=model)
         if task.label_inputs == "none" and self.plugins[model].info.label_inputs == "train":
             from gbench.models.train import refused_labels
 
-            summary.error = refused_labels(model)
-            self.log(f"{model} / {task.name}: skipped: {summary.error}")
+            summary.error = refused_labels(name)
+            self.log(f"{name} / {task.name}: skipped: {summary.error}")
             return summary
         graph = data.load(task.dataset, root=self.root)
         digest = data.info(task.dataset, root=self.root)["measured"]["content_sha256"]
@@ -246,25 +264,33 @@ class Benchmark:
             try:
                 config: dict[str, Any] | None = check_config(space, given)
             except SpaceError as err:
-                raise GbenchError(f"--config for {model} on {task.name}: {err}") from None
+                raise GbenchError(f"--config for {name} on {task.name}: {err}") from None
         else:
             config = yield from self._search(model, task, graph, digest, parent, tags, summary)
         if config is None:
             summary.error = f"every search trial failed (the last: {summary.error})"
-            self.log(f"{model} / {task.name}: every search trial failed; no final runs")
+            self.log(f"{name} / {task.name}: every search trial failed; no final runs")
             return summary
-        version = tags["plugin_version"]
+        version, mine = tags["plugin_version"], self._mine(model)
         scores: dict[tuple[int, int], float] = {}  # of the units already done
         todo = []
         for split, seed in task.units():
             job = Job(
-                model, task.name, task.version, split, seed, config, "final", None, self.device
+                self.plugins[model].model,
+                task.name,
+                task.version,
+                split,
+                seed,
+                config,
+                "final",
+                None,
+                self.device,
             )
             done = (
                 []
                 if self.force
                 else self.tracker.finished(
-                    kind="final", model=model, task=task.name, config_hash=job.config_hash(version)
+                    kind="final", task=task.name, config_hash=job.config_hash(name, version), **mine
                 )
             )
             if done and done[0].data.tags.get(record.tag(record.STATUS)) == "ok":
@@ -276,15 +302,14 @@ class Benchmark:
         while len(outcomes) < len(todo):
             for outcome in (yield asked):  # recorded as it comes: an interruption keeps it
                 job = outcome.job
-                chash = job.config_hash(version)
+                chash = job.config_hash(name, version)
                 self.tracker.record(
                     parent, outcome, {**tags, "config_hash": chash}, self.suite.name
                 )
                 outcomes[(job.split, job.seed)] = outcome
                 if not outcome.ok:
                     self.log(
-                        f"{model} / {task.name} split {job.split}: "
-                        f"{outcome.status}: {outcome.error}"
+                        f"{name} / {task.name} split {job.split}: {outcome.status}: {outcome.error}"
                     )
             asked = []
         for unit in task.units():  # summed in the task's unit order
@@ -296,6 +321,13 @@ class Benchmark:
                 summary.failed += 1
                 summary.error = outcomes[unit].error
         return summary
+
+    def _mine(self, model: str) -> dict[str, str]:
+        """What finds ``model``'s recorded runs to resume: its name and the sha256 of its
+        source file (another plugin of the same name and version, or the plugin edited since,
+        is not resumed as this one)."""
+        plugin = self.plugins[model]
+        return {"model": plugin.name, "plugin_sha256": plugin.source["plugin_sha256"]}
 
     def _record_site(self, model: str, parent: str) -> None:
         """Keep what the leaderboard shows of the suite, its tasks and data (as measured so
@@ -326,7 +358,7 @@ class Benchmark:
         previous = []
         if not self.force:
             recorded = self.tracker.search(
-                kind="trial", model=model, task=task.name, search_hash=key
+                kind="trial", task=task.name, search_hash=key, **self._mine(model)
             )
             recorded = [r for r in recorded if r.info.status in ("FINISHED", "FAILED")]
             for r in sorted(recorded, key=lambda r: int(r.data.tags[record.tag(record.TRIAL)])):
@@ -350,7 +382,7 @@ class Benchmark:
             while running + len(asked) < parallel and (trial := study.ask()) is not None:
                 number, config = trial
                 job = Job(
-                    model,
+                    self.plugins[model].model,
                     task.name,
                     task.version,
                     task.splits[0],
@@ -369,13 +401,13 @@ class Benchmark:
                 job = outcome.job
                 trial_tags = {
                     **tags,
-                    "config_hash": job.config_hash(tags["plugin_version"]),
+                    "config_hash": job.config_hash(tags["model"], tags["plugin_version"]),
                     "search_hash": key,
                 }
                 self.tracker.record(parent, outcome, trial_tags, self.suite.name)
                 if not outcome.ok:
                     summary.failed_trials += 1
                     summary.error = f"{outcome.status}: {outcome.error}"
-                    self.log(f"{model} / {task.name} trial {job.trial}: {summary.error}")
+                    self.log(f"{tags['model']} / {task.name} trial {job.trial}: {summary.error}")
                 assert job.trial is not None
                 study.tell(job.trial, outcome.val_score if outcome.ok else None)

@@ -125,7 +125,7 @@ class Isolation:
             zygote = Zygote(self.sandbox.level, policy)
             try:
                 for name in todo:
-                    DESCRIBED[keys[name]] = _describe(zygote, name, targets[name])
+                    DESCRIBED[keys[name]] = _describe(zygote, models.loadable(name), targets[name])
             finally:
                 zygote.close()
         return {n: DESCRIBED[keys[n]] for n in names}

@@ -13,7 +13,7 @@ Status = Literal["ok", "failed", "timeout", "crashed", "over_budget"]
 
 @dataclass(frozen=True)
 class Job:
-    model: str  # registered name or path/to/file.py:Class
+    model: str  # what the child loads: registered name or path/to/file.py:Class
     task: str
     task_version: int
     split: int
@@ -23,11 +23,12 @@ class Job:
     trial: int | None = None
     device: str = "cpu"
 
-    def config_hash(self, model_version: str = "") -> str:
-        """What makes a result the same result: model (and version), task version, unit, config."""
+    def config_hash(self, name: str, version: str) -> str:
+        """What makes a result the same result: the model's metadata name and version (not
+        where its file lies), task version, unit, config."""
         body = {
-            "model": self.model,
-            "model_version": model_version,
+            "model": name,
+            "model_version": version,
             "task": self.task,
             "task_version": self.task_version,
             "split": self.split,

@@ -127,4 +127,4 @@ def search_hash(plugin: Described, task: Task) -> str:
     A resumed search continues only the search it was."""
     space = {"space": repr(plugin.params)}
     job = Job(plugin.model, task.name, task.version, task.splits[0], task.seeds[0], space, "trial")
-    return job.config_hash(plugin.info.version)
+    return job.config_hash(plugin.name, plugin.info.version)

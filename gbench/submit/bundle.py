@@ -63,8 +63,12 @@ def build(
 
     suite = load_suite(suite_name)
     tracker = Tracker(uri)
-    model, source = plugin.model, plugin.source
-    mine = [{**r, "source": "self-reported"} for r in rows(uri, suite.name) if r["model"] == model]
+    source = plugin.source
+    mine = [
+        {**r, "source": "self-reported"}
+        for r in rows(uri, suite.name)
+        if r["model"] == plugin.name and r["plugin_sha256"] == source["plugin_sha256"]
+    ]
     specs = [load_task(name) for name in suite.tasks]
     info = plugin.info.model_dump()
     site = document(suite, specs, info, None)  # what the leaderboard shows, as the runner keeps it
@@ -96,8 +100,7 @@ def build(
         "datasets": site["datasets"],
         "results": results,
         "environment": env,
-        "mlflow": {
-            "tracking_uri": tracker.uri,
+        "mlflow": {  # ids only: the store's address is the submitter's machine's
             "experiment_id": tracker.experiment_id,
             "parent_run_ids": sorted({r["parent_run_id"] for r in results}),
         },
@@ -107,7 +110,7 @@ def build(
 def _task_entry(
     tracker: Any, plugin: Described, task: Task, rows: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    model = plugin.model
+    model = plugin.name
     done = {(r["split"], r["seed"]) for r in rows}
     missing = [f"split {s} seed {seed}" for s, seed in task.units() if (s, seed) not in done]
     if missing:
@@ -160,9 +163,10 @@ def _trials(tracker: Any, plugin: Described, task: Task) -> list[Any]:
     """The latest recorded run of each trial number of ``plugin``'s search on ``task``."""
     found = tracker.search(
         kind="trial",
-        model=plugin.model,
+        model=plugin.name,
         task=task.name,
         search_hash=search_hash(plugin, task),
+        plugin_sha256=plugin.source["plugin_sha256"],
     )
     latest: dict[str, Any] = {}
     for run in sorted(found, key=lambda r: r.info.start_time):

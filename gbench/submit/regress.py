@@ -101,6 +101,16 @@ def compare(old: dict[str, Any], new: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
+@dataclasses.dataclass
+class Measured:
+    """What a regression run measured: one entry per (model, task) that has scores, and
+    what the leaderboard shows of it (:func:`board`)."""
+
+    entries: list[dict[str, Any]]  # model (its name), plugin (as asked for), task, scores
+    board: dict[str, Any]
+    names: dict[str, str]  # each model as asked for -> its name in results
+
+
 def run(
     suite: str,
     models: list[str],
@@ -109,13 +119,14 @@ def run(
     device: str = "cpu",
     threads: int | None = None,
     log: Log = print,
-) -> list[dict[str, Any]]:
-    """Run ``models`` on ``suite`` from scratch; one entry per (model, task) that has scores.
+) -> Measured:
+    """Run ``models`` on ``suite`` from scratch.
 
     ``seed_offset`` shifts every model seed (search and final runs), to measure how far
     scores move with nothing but the seed changed. Without ``uri`` the runs go to a
     temporary store that is deleted afterwards.
     """
+    from gbench.leaderboard.inputs import recorded
     from gbench.runner.bench import Benchmark
     from gbench.runner.results import rows
 
@@ -129,26 +140,48 @@ def run(
             for t in bench.tasks
         ]
         bench.run()
+        asked = {p.name: given for given, p in bench.plugins.items()}
         found = rows(uri, bench.suite.name)
+        documents = [
+            doc
+            for model, doc, _ in recorded(uri)
+            if model in asked and (doc.get("suite") or {}).get("name") == bench.suite.name
+        ]
     units = {(t.name, t.version, split, seed) for t in bench.tasks for split, seed in t.units()}
+    # a given store may also hold earlier runs under other seeds or versions
+    found = [
+        r
+        for r in found
+        if r["model"] in asked and (r["task"], r["task_version"], r["split"], r["seed"]) in units
+    ]
     entries: dict[tuple[str, str], dict[str, Any]] = {}
-    for r in found:  # a given store may also hold earlier runs under other seeds or versions
-        if (
-            r["model"] not in models
-            or (r["task"], r["task_version"], r["split"], r["seed"]) not in units
-        ):
-            continue
+    for r in found:
         entry = entries.setdefault(
             (r["model"], r["task"]),
-            {"model": r["model"], "task": r["task"], "metric": r["metric"], "config": r["config"]},
+            {
+                "model": r["model"],
+                "plugin": asked[r["model"]],
+                "task": r["task"],
+                "metric": r["metric"],
+                "config": r["config"],
+            },
         )
         entry.setdefault("units", []).append([r["split"], r["seed"]])
         entry.setdefault("scores", []).append(r["test_score"])
-    return list(entries.values())
+    names = {given: name for name, given in asked.items()}
+    return Measured(list(entries.values()), board(found, documents), names)
 
 
-def reference(suite_name: str, entries: list[dict[str, Any]], env: dict[str, str]) -> dict:
-    """The reference document for ``entries`` measured on ``suite_name`` in ``env``."""
+def board(found: list[dict[str, Any]], documents: list[dict[str, Any]]) -> dict[str, Any]:
+    """The result rows and the facts the runner kept (suite, tasks, datasets, plugin) as
+    the leaderboard reads them (``gbench leaderboard build --reference``), without the ids
+    of runs in a store that is not kept."""
+    gone = {"run_id": "", "parent_run_id": ""}
+    return {"rows": [{**r, **gone} for r in found], "documents": documents}
+
+
+def reference(suite_name: str, measured: Measured, env: dict[str, str]) -> dict:
+    """The reference document for what was ``measured`` on ``suite_name`` in ``env``."""
     from gbench.tasks import load_suite, load_task
 
     suite = load_suite(suite_name)
@@ -161,7 +194,10 @@ def reference(suite_name: str, entries: list[dict[str, Any]], env: dict[str, str
         "suite": {"name": suite.name, "version": suite.version},
         "tasks": {t.name: {"version": t.version, "spec_sha256": t.spec_sha256()} for t in tasks},
         "environment": env,
-        "results": sorted(entries, key=lambda e: (e["model"], suite.tasks.index(e["task"]))),
+        "results": sorted(
+            measured.entries, key=lambda e: (e["model"], suite.tasks.index(e["task"]))
+        ),
+        "board": measured.board,
     }
 
 
@@ -202,9 +238,15 @@ def read_reference(path: Path, suite_name: str) -> dict[str, Any]:
     return ref
 
 
+def plugin(entry: dict[str, Any]) -> str:
+    """How a reference entry's model is loaded (as it was asked for when the reference was
+    written; a reference made before gbench kept that names it by its results' name)."""
+    return str(entry.get("plugin") or entry["model"])
+
+
 def models_of(ref: dict[str, Any]) -> list[str]:
-    """The reference's models, in its order."""
-    return list(dict.fromkeys(r["model"] for r in ref["results"]))
+    """The reference's models as they are loaded, in its order."""
+    return list(dict.fromkeys(plugin(r) for r in ref["results"]))
 
 
 def check(ref: dict[str, Any], entries: list[dict[str, Any]], models: list[str]) -> list[dict]:
@@ -213,5 +255,5 @@ def check(ref: dict[str, Any], entries: list[dict[str, Any]], models: list[str])
     return [
         compare(old, new.get((old["model"], old["task"])))
         for old in ref["results"]
-        if old["model"] in models
+        if plugin(old) in models
     ]

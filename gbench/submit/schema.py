@@ -109,7 +109,8 @@ class TaskEntry(Strict):
 
 
 class MlflowRef(Strict):
-    tracking_uri: str
+    """The runs in the submitter's store (its address stays on their machine)."""
+
     experiment_id: str
     parent_run_ids: list[str]
 

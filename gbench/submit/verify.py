@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gbench.errors import GbenchError
-from gbench.registry import UnknownNameError
+from gbench.registry import UnknownNameError, is_file_target
 from gbench.runner.job import Job
 from gbench.submit.bundle import charged_seconds, file_name, schema_errors, summary, write
 from gbench.tasks import Task, load_suite, load_task
@@ -121,6 +121,17 @@ def verify(
             )
         report.problems += [rerun_problem(r) for r in report.reruns if not r["ok"]]
     return report
+
+
+def plugin_of(bundle: dict[str, Any], path: Path) -> str:
+    """Where the bundle's plugin is found: its registered name, or a plugin file of the name
+    the bundle gives (``model.py:MyGNN``) beside the bundle, else in the current folder."""
+    target = str(bundle.get("model", {}).get("registered_as", ""))
+    if not is_file_target(target):
+        return target
+    file, _, cls = target.rpartition(":")
+    beside = path.parent / Path(file).name
+    return f"{beside}:{cls}" if beside.is_file() else target
 
 
 def bundle_seed(bundle: dict[str, Any]) -> int:
@@ -215,7 +226,7 @@ def _consistency(
     model = bundle["model"]
     expect = {
         "suite": bundle["suite"]["name"],
-        "model": model["registered_as"],
+        "model": model["name"],
         "plugin_version": model["version"],
         "plugin_sha256": model["source"]["sha256"],
         "task_version": task.version,
@@ -228,10 +239,8 @@ def _consistency(
     out = []
     for r in rows:
         wrong = [key for key, value in expect.items() if r[key] != value]
-        job = Job(
-            model["registered_as"], task.name, task.version, r["split"], r["seed"], r["config"]
-        )
-        if r["config_hash"] != job.config_hash(model["version"]):
+        job = Job(model["name"], task.name, task.version, r["split"], r["seed"], r["config"])
+        if r["config_hash"] != job.config_hash(model["name"], model["version"]):
             wrong.append("config_hash")
         if wrong:
             out.append(

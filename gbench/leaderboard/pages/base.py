@@ -18,7 +18,7 @@ from gbench.leaderboard.columns import (
     SECONDS,
     SOURCE,
     TRIALS,
-    median,
+    largest,
     total,
 )
 from gbench.leaderboard.facts import Generator
@@ -95,7 +95,7 @@ class Publisher:
                     "tasks": st.total,
                     "mean_score": st.mean_score,
                     "best_or_tied": sum(e.tie.status in ("best", "tied") for e in entries),
-                    "parameters": median([e.parameters for e in entries]),
+                    "parameters": largest([e.parameters for e in entries]),
                     "trials": total([e.trials for e in entries]),
                     "seconds": total([e.seconds for e in entries]),
                     "seconds_by_child": any(e.seconds_by_child for e in entries),
@@ -126,7 +126,7 @@ class Publisher:
                 help="Mean over the tasks the model ran",
             ),
             BEST_OR_TIED,
-            replace(PARAMS, help="Trainable parameters, median over the tasks"),
+            replace(PARAMS, help="Trainable parameters, the largest over the tasks"),
             replace(TRIALS, help="Search trials, summed over the tasks"),
             replace(SECONDS, help=f"{SECONDS.help}. Summed over the tasks"),
             SOURCE,
@@ -142,7 +142,8 @@ class Publisher:
 
     def sweeps(self, tasks: list[str], salt: str) -> list[dict[str, Any]]:
         """Score against the generator's edge homophily h: one figure per synthetic sweep
-        among ``tasks`` (the same generator and settings at several h)."""
+        among ``tasks`` (the same generator and settings at two h or more: a single point
+        is no curve, and is not drawn)."""
         groups: dict[str, list[tuple[float, TaskBoard]]] = defaultdict(list)
         for name in tasks:
             t = self.board.tasks.get(name)
@@ -150,8 +151,9 @@ class Publisher:
             if t and g and "h" in g.params:
                 rest = ", ".join(f"{k}={v}" for k, v in sorted(g.params.items()) if k != "h")
                 groups[f"{g.kind} {rest}"].append((float(g.params["h"]), t))
+        curves = {k: m for k, m in sorted(groups.items()) if len({h for h, _ in m}) >= 2}
         out = []
-        for i, (setting, members) in enumerate(sorted(groups.items())):
+        for i, (setting, members) in enumerate(curves.items()):
             series: dict[str, list[tuple[float, float, float | None]]] = defaultdict(list)
             for h, t in members:
                 for e in t.entries:

@@ -128,6 +128,7 @@ class ModelPage(Publisher):
             environment=environment,
             runs=runs,
             external=bool(self.site.run_url),
+            conflicts=self.board.conflicts.get(model, []),
         )
 
     def task_cells(self, task: str) -> dict[str, str]:
