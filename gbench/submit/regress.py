@@ -20,9 +20,10 @@ spread over splits. With fewer than two scores on a side there is no test and th
 alone decides; with no spread on either side a drop is exact (p = 0). A unit whose run failed
 is missing from s; a (model, task) with no score at all fails.
 
-Calibration (quick suite, 4 baselines x 4 tasks, 3 splits each): re-run with other model seeds
-(``--seed-offset`` 1 and 2, 32 pairs), means dropped by up to 0.06 on Texas/Wisconsin (37 and
-51 test nodes) with p >= 0.13, and by at most 0.03 on the CSBM tasks; no pair failed. Without
+Calibration (quick suite v2, 4 baselines x 5 tasks, 3 splits each): re-run with other model
+seeds (``--seed-offset`` 1 and 2, 40 pairs), means dropped by up to 0.06 on Texas/Wisconsin
+(37 and 51 test nodes) with p >= 0.13, and by at most 0.025 on the three CSBM tasks (p >=
+0.14); no pair failed. Without
 an offset the same machine reproduces every score exactly. A GCN propagating over a shuffled
 adjacency (tests/plugins/degradable.py) drops by 0.3 or more with p < 0.01.
 """
