@@ -338,9 +338,9 @@ def test_misbehaving_plugins_are_recorded_and_the_rest_completes(
     summaries += Benchmark(
         "mini", [f"{PLUGINS}:Sleepy"], uri, threads=1, log=lambda m: None, progress=False
     ).run()
-    by_model = {s.model: s for s in summaries}
-    assert by_model["mlp"].n == 1 and by_model[slow].n == 1
-    for model in [*bad, f"{PLUGINS}:Sleepy"]:
+    by_model = {s.model: s for s in summaries}  # by meta.name, as results name them
+    assert by_model["mlp"].n == 1 and by_model["slow-epochs"].n == 1
+    for model in ("crash", "nan", "too-big", "too-big-fit", "sleepy"):
         assert by_model[model].n == 0 and by_model[model].error
 
     from mlflow.tracking import MlflowClient
@@ -348,23 +348,24 @@ def test_misbehaving_plugins_are_recorded_and_the_rest_completes(
     client = MlflowClient(uri)
     exp = client.get_experiment_by_name("gbench")
     trials = client.search_runs([exp.experiment_id], "tags.`gbench.kind` = 'trial'")
-    status = {r.data.tags["gbench.model"].rsplit(":", 1)[-1]: r for r in trials}
-    assert status["Crash"].data.tags["gbench.status"] == "crashed"
-    assert "SIGKILL" in status["Crash"].data.tags["gbench.error"]
-    assert "(each of 3 tries)" in status["Crash"].data.tags["gbench.error"]  # retried, kept once
-    assert status["NaN"].data.tags["gbench.status"] == "failed"
-    assert "nan" in status["NaN"].data.tags["gbench.error"]
-    for big in ("TooBig", "TooBigFit"):  # a fit() plugin's layers count against the cap too
+    status = {r.data.tags["gbench.model"]: r for r in trials}
+    assert status["crash"].data.tags["gbench.status"] == "crashed"
+    assert "SIGKILL" in status["crash"].data.tags["gbench.error"]
+    assert "(each of 3 tries)" in status["crash"].data.tags["gbench.error"]  # retried, kept once
+    assert status["nan"].data.tags["gbench.status"] == "failed"
+    assert "nan" in status["nan"].data.tags["gbench.error"]
+    for big in ("too-big", "too-big-fit"):  # a fit() plugin's layers count against the cap too
         assert status[big].data.tags["gbench.status"] == "over_budget"
         assert "cap of 100,000" in status[big].data.tags["gbench.error"]
-    assert status["Sleepy"].data.tags["gbench.status"] == "timeout"
+    assert status["sleepy"].data.tags["gbench.status"] == "timeout"
     failed = {k for k, r in status.items() if r.info.status == "FAILED"}
-    assert failed == {"Crash", "NaN", "TooBig", "TooBigFit", "Sleepy"}
+    assert failed == {"crash", "nan", "too-big", "too-big-fit", "sleepy"}
 
     # At least 0.6 s per epoch against a 1 s budget: the trainer stops itself by epoch 2 of
     # 30 and keeps the best epoch so far; the run is a result, marked as cut short.
     finals = client.search_runs([exp.experiment_id], "tags.`gbench.kind` = 'final'")
-    slow_runs = [status["SlowEpochs"], *(r for r in finals if r.data.tags["gbench.model"] == slow)]
+    slow_runs = [status["slow-epochs"]]
+    slow_runs += [r for r in finals if r.data.tags["gbench.model"] == "slow-epochs"]
     assert len(slow_runs) == 2  # its search trial and its final split
     for run in slow_runs:
         assert run.data.tags["gbench.status"] == "ok"
