@@ -204,12 +204,17 @@ def test_tie_rule_against_hand_computed_values() -> None:
         }
     )
     assert result["best"].status == "best"
-    assert result["below"].status == "below" and result["below"].p == pytest.approx(p_hand)
+    # four tests: Holm multiplies the second smallest p-value (after "shifted"'s 0) by 3
+    assert result["below"].p_raw == pytest.approx(p_hand)
+    assert result["below"].p == pytest.approx(3 * p_hand) and result["below"].status == "tied"
     assert result["tied"].status == "tied" and result["tied"].p == pytest.approx(1.0)
-    assert result["same"] == stats.Tie("tied", 1.0, 5)
-    assert result["shifted"] == stats.Tie("below", 0.0, 5)
+    assert result["same"] == stats.Tie("tied", 1.0, 5, 1.0)
+    assert result["shifted"] == stats.Tie("below", 0.0, 5, 0.0)
     assert result["one-split"] == stats.Tie("untested", None, 1)
-    # at alpha 0.04 the same difference is no longer significant
+    # alone against the best (one test, nothing to correct) the difference is significant ...
+    alone = stats.ties({"best": scores(best), "x": scores(below)})["x"]
+    assert alone.status == "below" and alone.p == pytest.approx(p_hand)
+    # ... and at alpha 0.04 it is not
     assert stats.ties({"best": scores(best), "x": scores(below)}, alpha=0.04)["x"].status == "tied"
     # the best has the highest mean; a higher mean on fewer splits still wins
     assert stats.best_model({"a": {1: 0.5, 2: 0.5}, "b": {1: 0.6}}) == "b"
@@ -321,6 +326,13 @@ def test_site_pages_tables_and_downloads(site: Path) -> None:
     best = [r for r in task if r["vs_best"] == "best"]
     assert len(best) == 1 and best[0]["rank"] == 1.0
     assert all(r["n"] == 3 and r["std"] > 0 for r in task)
+    for r in task:  # the 95% Student-t interval of each cell's mean, in the downloads too
+        half = sps.t.ppf(0.975, r["n"] - 1) * r["std"] / math.sqrt(r["n"])
+        assert (r["ci_low"], r["ci_high"]) == pytest.approx((r["mean"] - half, r["mean"] + half))
+    pairs = json.loads((site / "task" / "mini-h0.5.pairwise.json").read_text())
+    assert len(pairs) == 6 and all(r["p"] >= r["p_raw"] for r in pairs)  # 4 models, Holm
+    page = (site / "task" / "mini-h0.5.html").read_text()
+    assert page.count('class="plot-figure"') == 2 and "Holm" in page  # the p-value heat map
     csv = (site / "task" / "mini-h0.5.csv").read_text().splitlines()
     assert csv[0].split(",")[:4] == ["rank", "model", "model_family", "mean"] and len(csv) == 5
     gcn = json.loads((site / "model" / "gcn.runs.json").read_text())

@@ -77,30 +77,38 @@ def run(
         skip_missing=skip_missing,
     )
     summaries = bench.run()
-    rows = [
-        {
-            "model": s.model,
-            "task": s.task,
-            "metric": s.metric,
-            "score": f"{s.mean:.4f} ± {s.std:.4f}"
-            if s.n > 1
-            else (f"{s.mean:.4f}" if s.n else "-"),
-            "n": s.n,
-            "failed": s.failed,
-            "failed_trials": s.failed_trials,
-            "mean": s.mean,
-            "std": s.std,
-        }
-        for s in summaries
-    ]
-    human = table(rows, ["model", "task", "metric", "score", "n", "failed", "failed_trials"])
+    from gbench.leaderboard.stats import t_interval
+
+    rows = []
+    for s in summaries:
+        ci = t_interval(s.scores)
+        rows.append(
+            {
+                "model": s.model,
+                "task": s.task,
+                "metric": s.metric,
+                "score": f"{s.mean:.4f} ± {s.std:.4f}"
+                if s.n > 1
+                else (f"{s.mean:.4f}" if s.n else "-"),
+                "95% CI": f"{ci[0]:.4f} – {ci[1]:.4f}" if ci else "-",
+                "n": s.n,
+                "failed": s.failed,
+                "failed_trials": s.failed_trials,
+                "mean": s.mean,
+                "std": s.std,
+                "ci_low": ci[0] if ci else None,
+                "ci_high": ci[1] if ci else None,
+            }
+        )
+    columns = ["model", "task", "metric", "score", "95% CI", "n", "failed", "failed_trials"]
+    human = table(rows, columns)
     human += f"\n\ntracked in {bench.tracker.uri}; export with `gbench results`"
     emit(
         [
             {
                 k: (None if isinstance(v, float) and math.isnan(v) else v)
                 for k, v in r.items()
-                if k != "score"
+                if k not in ("score", "95% CI")
             }
             for r in rows
         ],

@@ -274,13 +274,16 @@ def _table(rows: list[dict[str, Any]]) -> str:
             "reference": _score(r["reference_mean"], r["reference_std"]),
             "new": _score(r["new_mean"], r["new_std"]),
             "delta": "-" if r["delta"] is None else f"{r['delta']:+.4f}",
+            "95% CI of delta": "-"
+            if r["delta_ci_low"] is None
+            else f"{r['delta_ci_low']:+.4f} – {r['delta_ci_high']:+.4f}",
             "p": "-" if r["p"] is None else f"{r['p']:.3g}",
+            "p (Holm)": "-" if r["p_holm"] is None else f"{r['p_holm']:.3g}",
         }
         for r in rows
     ]
-    return table(
-        cells, ["model", "task", "metric", "reference", "new", "delta", "p", "config", "result"]
-    )
+    columns = ["model", "task", "metric", "reference", "new", "delta", "95% CI of delta"]
+    return table(cells, [*columns, "p", "p (Holm)", "config", "result"])
 
 
 def _stderr(message: str) -> None:

@@ -103,6 +103,11 @@ class Entry:
         return statistics.stdev(r["test_score"] for r in self.rows) if self.n > 1 else None
 
     @property
+    def ci(self) -> tuple[float, float] | None:
+        """95% Student-t confidence interval of the mean over splits; None below two."""
+        return stats.t_interval([r["test_score"] for r in self.rows])
+
+    @property
     def parameters(self) -> int | None:
         known = [r["num_parameters"] for r in self.rows if r["num_parameters"] is not None]
         return int(statistics.median_low(known)) if known else None

@@ -19,7 +19,16 @@ SCORE = Column(
     std="std",
     tie="vs_best",
     p="p",
-    help="Mean ± sample std (ddof=1) over splits, ×100. ★ best, ≈ statistically tied with it.",
+    help="Mean ± sample std (ddof=1) over splits, ×100. ★ best, ≈ statistically tied with it "
+    "(Holm-corrected paired t-test).",
+)
+CI = Column(
+    "ci_low",
+    "95% CI ×100",
+    "score",
+    upper="ci_high",
+    help="95% Student-t confidence interval of the mean over splits (t with n − 1 degrees "
+    "of freedom, sample std); none below 2 splits",
 )
 SPLITS = Column("n", "splits", "int", help="(split, seed) units the mean is over")
 RANK = Column("rank", "rank", "rank", best="min", help="Rank among the models on this task")
@@ -29,8 +38,10 @@ VS_BEST = Column(
     "tie",
     tie="vs_best",
     p="p",
-    help="Paired t-test against the best model over shared splits; tied when p ≥ 0.05",
+    help="Paired t-test against the best model over shared splits, Holm-corrected over the "
+    "task's k − 1 tests; tied when the corrected p ≥ 0.05 (p_raw in the downloads: uncorrected)",
 )
+P_RAW = Column("p_raw", "p uncorrected", "pvalue", shown=False)
 PARAMS = Column(
     "parameters",
     "params",
@@ -99,7 +110,20 @@ BEST_OR_TIED = Column(
 )
 
 
-ENTRY = [SCORE, SPLITS, RANK, VS_BEST, PARAMS, TRIALS, PARALLEL, SECONDS, SOURCE, SANDBOX]
+ENTRY = [
+    SCORE,
+    CI,
+    SPLITS,
+    RANK,
+    VS_BEST,
+    P_RAW,
+    PARAMS,
+    TRIALS,
+    PARALLEL,
+    SECONDS,
+    SOURCE,
+    SANDBOX,
+]
 """One (task, model) entry's figures, in the order the index and model pages list them."""
 
 

@@ -211,6 +211,37 @@ def rank_distribution(
     return _svg(fig, salt)
 
 
+def p_matrix(models: Sequence[str], p: Mapping[tuple[str, str], float], salt: str) -> str:
+    """Holm-corrected pairwise p-values as a heat map: dark where a pair differs (small p),
+    pale where it cannot be told apart; each cell written out, blank for untested pairs."""
+    import matplotlib
+    import numpy as np
+
+    k = len(models)
+    grid = np.full((k, k), np.nan)
+    for (a, b), value in p.items():
+        i, j = models.index(a), models.index(b)
+        grid[i, j] = grid[j, i] = value
+    with matplotlib.rc_context(RC):
+        fig = _figure(1.6 + 0.55 * k, 1.2 + 0.45 * k)
+        ax = fig.add_subplot()
+        shade = -np.log10(np.clip(grid, 1e-4, 1.0))  # 0 (p = 1) .. 4 (p <= 1e-4)
+        image = ax.imshow(shade, cmap="Blues", vmin=0, vmax=4)
+        for i in range(k):
+            for j in range(k):
+                if not math.isnan(grid[i, j]):
+                    text = f"{grid[i, j]:.2g}"
+                    ink = "white" if shade[i, j] > 2.2 else INK
+                    ax.text(j, i, text, ha="center", va="center", fontsize=8, color=ink)
+        ax.set_xticks(range(k), models, rotation=40, ha="right")
+        ax.set_yticks(range(k), models)
+        ax.grid(visible=False)
+        bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, ticks=[0, 1.3, 2, 3, 4])
+        bar.ax.set_yticklabels(["1", "0.05", "0.01", "0.001", "≤1e-4"])
+        bar.set_label("Holm-corrected p")
+    return _svg(fig, salt)
+
+
 def cd_diagram(
     mean_ranks: Mapping[str, float],
     cd: float,

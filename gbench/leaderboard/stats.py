@@ -14,10 +14,21 @@ have, by a two-sided paired t-test (``scipy.stats.ttest_rel``):
   t statistic is 0/0 or infinite there, so this is decided without scipy);
 - otherwise ``tied`` when p >= 0.05, else ``below``.
 
-Each comparison is made at alpha = 0.05 without a multiple-comparison correction. A paired
-t-test rather than Wilcoxon's signed-rank test: with the 5 splits of many tasks, the
-smallest two-sided p-value Wilcoxon can reach is 2/2^5 = 0.0625, so it could never separate
-two models there.
+The k−1 p-values of a task are corrected for multiple comparisons by Holm–Bonferroni
+(``statsmodels.stats.multitest.multipletests``, ``method="holm"``), and the marks use the
+corrected p-values: a model is ``below`` only where Holm's step-down procedure rejects
+"equal to the best" at alpha = 0.05 over all of the task's comparisons. The raw p-value is
+kept beside it. A paired t-test rather than Wilcoxon's signed-rank test: with the 5 splits
+of many tasks, the smallest two-sided p-value Wilcoxon can reach is 2/2^5 = 0.0625, so it
+could never separate two models there.
+
+**Pairwise** (per task). Every pair of models, paired over the units both have (at least
+2), tested the same way; the p-values of all pairs are Holm-corrected together.
+
+**Confidence interval** (per cell). Mean ± ``t_{0.975, n−1} · s / sqrt(n)``, the 95%
+Student-t interval of the mean over the task's splits (s the sample std, ddof=1); none
+below 2 splits. It says how well the splits pin the mean down, not how a new split of
+another dataset would score.
 
 **Critical difference** (per suite). Models are ranked on each task (average ranks for
 equal scores); the Friedman test (``scipy.stats.friedmanchisquare``, 3 or more models) asks
@@ -49,13 +60,36 @@ def ranks(means: Mapping[str, float]) -> dict[str, float]:
     return {n: float(r) for n, r in zip(names, values, strict=True)}
 
 
+LEVEL = 0.95  # of every confidence interval
+
+
+def t_interval(values: Sequence[float], level: float = LEVEL) -> tuple[float, float] | None:
+    """The Student-t confidence interval of the mean of ``values``; None below two."""
+    n = len(values)
+    if n < 2:
+        return None
+    mean, sd = statistics.fmean(values), statistics.stdev(values)
+    half = float(stats.t.ppf((1 + level) / 2, n - 1)) * sd / math.sqrt(n)
+    return mean - half, mean + half
+
+
+def holm(pvalues: Sequence[float], alpha: float = ALPHA) -> list[float]:
+    """Holm–Bonferroni adjusted p-values, in the order given."""
+    from statsmodels.stats.multitest import multipletests
+
+    if not pvalues:
+        return []
+    return [float(p) for p in multipletests(pvalues, alpha=alpha, method="holm")[1]]
+
+
 @dataclass(frozen=True)
 class Tie:
     """How a model compares with the best on one task."""
 
     status: str  # one of TIE_STATUSES
-    p: float | None = None  # the paired test's p-value, where one was computed
+    p: float | None = None  # the paired test's p-value, Holm-corrected over the task's tests
     pairs: int = 0  # (split, seed) units shared with the best model
+    p_raw: float | None = None  # the same test's p-value before the correction
 
 
 def best_model(scores: Mapping[str, Mapping[Hashable, float]]) -> str:
@@ -71,20 +105,60 @@ def paired_p(a: Sequence[float], b: Sequence[float]) -> float:
     return float(stats.ttest_rel(a, b).pvalue)
 
 
+def _paired(a: Mapping[Hashable, float], b: Mapping[Hashable, float]) -> tuple[int, float | None]:
+    """Units shared by two models and the paired test's p-value (None below 2 units)."""
+    shared = sorted(set(a) & set(b), key=repr)
+    if len(shared) < 2:
+        return len(shared), None
+    return len(shared), paired_p([a[u] for u in shared], [b[u] for u in shared])
+
+
 def ties(scores: Mapping[str, Mapping[Hashable, float]], alpha: float = ALPHA) -> dict[str, Tie]:
     """The tie rule (module docstring) for every model on one task; ``scores[model][unit]``."""
     best = best_model(scores)
     out = {best: Tie("best", None, len(scores[best]))}
+    tested: dict[str, tuple[int, float]] = {}
     for model, own in scores.items():
-        if model == best:
-            continue
-        shared = sorted(set(own) & set(scores[best]), key=repr)
-        if len(shared) < 2:
-            out[model] = Tie("untested", None, len(shared))
-            continue
-        p = paired_p([scores[best][u] for u in shared], [own[u] for u in shared])
-        out[model] = Tie("tied" if p >= alpha else "below", p, len(shared))
+        if model != best:
+            pairs, p = _paired(scores[best], own)
+            if p is None:
+                out[model] = Tie("untested", None, pairs)
+            else:
+                tested[model] = (pairs, p)
+    corrected = holm([p for _, p in tested.values()], alpha)
+    for (model, (pairs, p)), adjusted in zip(tested.items(), corrected, strict=True):
+        out[model] = Tie("tied" if adjusted >= alpha else "below", adjusted, pairs, p)
     return out
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two models of one task, paired over the units both have."""
+
+    a: str
+    b: str
+    pairs: int
+    difference: float  # mean of a's scores minus b's, over the shared units
+    p: float  # the paired t-test's, Holm-corrected over every pair of the task
+    p_raw: float
+
+
+def pairwise(scores: Mapping[str, Mapping[Hashable, float]], alpha: float = ALPHA) -> list[Pair]:
+    """Every pair (a before b in name order) with 2 or more shared units."""
+    found = []
+    names = sorted(scores)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            pairs, p = _paired(scores[a], scores[b])
+            if p is not None:
+                shared = set(scores[a]) & set(scores[b])
+                diff = statistics.fmean(scores[a][u] - scores[b][u] for u in shared)
+                found.append((a, b, pairs, diff, p))
+    corrected = holm([f[4] for f in found], alpha)
+    return [
+        Pair(a, b, pairs, diff, adjusted, raw)
+        for (a, b, pairs, diff, raw), adjusted in zip(found, corrected, strict=True)
+    ]
 
 
 def nemenyi_cd(k: int, n: int, alpha: float = ALPHA) -> float:

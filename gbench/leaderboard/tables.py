@@ -30,9 +30,10 @@ BY = {"child": CHILD_NOTE, "runner": "Measured by the runner, outside the plugin
 class Column:
     key: str
     label: str
-    kind: str = "text"  # text, code, hash, badge, int, float, rank, score, seconds, tie
+    kind: str = "text"  # text, code, hash, badge, int, float, rank, score, seconds, tie, pvalue
     best: str = ""  # "max" or "min": the best value of the column is marked
     std: str = ""  # key of a standard deviation shown as "mean ± std"
+    upper: str = ""  # key of an interval's upper end: the cell shows "value – upper"
     of: str = ""  # key of a total shown as "value/total"
     tie: str = ""  # key of a tie status (stats.TIE_STATUSES) marking the cell
     p: str = ""  # key of the tie test's p-value, shown with the status
@@ -78,7 +79,8 @@ class Table:
         """Downloaded columns: every value and its std, tie status, p-value and child flag."""
         out: list[str] = []
         for c in self.columns:
-            out += [k for k in (c.key, c.std, c.of, c.tie, c.p, c.child) if k and k not in out]
+            keys = (c.key, c.upper, c.std, c.of, c.tie, c.p, c.child)
+            out += [k for k in keys if k and k not in out]
         return out
 
     def records(self) -> list[dict[str, Any]]:
@@ -133,6 +135,8 @@ def cell(c: Column, r: dict[str, Any], best: float | None) -> dict[str, Any]:
     text, sort = show(c.kind, value), sortable(c.kind, value)
     if c.std and value is not None and plain(r.get(c.std)) is not None:
         text += f" ± {show(c.kind, r[c.std])}"
+    if c.upper and value is not None and plain(r.get(c.upper)) is not None:
+        text += f" – {show(c.kind, r[c.upper])}"
     if c.of:
         text += f"/{r[c.of]}"
     if c.kind == "badge" and value:
@@ -144,7 +148,8 @@ def cell(c: Column, r: dict[str, Any], best: float | None) -> dict[str, Any]:
     if status:
         classes.append(status)
         p = plain(r.get(c.p)) if c.p else None
-        titles.append(TIE_MARK[status] + (f" (paired t-test p = {p:.3g})" if p is not None else ""))
+        tested = f" (paired t-test, Holm-corrected p = {p:.3g})" if p is not None else ""
+        titles.append(TIE_MARK[status] + tested)
         if c.kind == "tie":
             text += f" · p = {p:.2g}" if p is not None else ""
         elif SYMBOL[status]:
@@ -174,6 +179,8 @@ def show(kind: str, v: Any) -> str:
         return f"{v:.2f}" if v < 10 else f"{v:.1f}" if v < 100 else f"{v:,.0f}"
     if kind == "tie":
         return TIE_MARK[v]
+    if kind == "pvalue":
+        return f"{v:.2g}"
     if kind == "hash":
         return f"{v[:12]}…" if len(str(v)) > 14 else str(v)
     return str(v)
@@ -185,6 +192,6 @@ def sortable(kind: str, v: Any) -> str:
         return ""
     if kind == "tie":
         return str(TIE_STATUSES.index(v))
-    if kind in ("int", "float", "rank", "score", "seconds"):
+    if kind in ("int", "float", "rank", "score", "seconds", "pvalue"):
         return repr(float(v))
     return ""

@@ -43,11 +43,17 @@ def charged_seconds(train: float, inference: float, epochs: int) -> float:
 
 
 def summary(scores: list[float]) -> dict[str, Any]:
-    """Mean ± sample std (ddof=1, None below two scores) and n, as the runner reports them."""
+    """Mean ± sample std (ddof=1, None below two scores), n, and the 95% Student-t interval
+    of the mean (None below two), as the runner and the leaderboard report them."""
+    from gbench.leaderboard.stats import t_interval
+
+    ci = t_interval(scores)
     return {
         "mean": statistics.fmean(scores),
         "std": statistics.stdev(scores) if len(scores) > 1 else None,
         "n": len(scores),
+        "ci_low": ci[0] if ci else None,
+        "ci_high": ci[1] if ci else None,
     }
 
 

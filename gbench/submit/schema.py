@@ -86,6 +86,8 @@ class Summary(Strict):
     mean: float
     std: float | None
     n: Annotated[int, Field(ge=1)]
+    ci_low: float | None = Field(None, description="95% Student-t interval of the mean, low end.")
+    ci_high: float | None = Field(None, description="95% Student-t interval of the mean, high end.")
 
 
 class TaskEntry(Strict):

@@ -4,7 +4,7 @@ small class over the shared :class:`Publisher` base that writes every page of it
 from gbench.leaderboard.pages.base import Publisher
 from gbench.leaderboard.pages.dataset import DatasetPage, SyntheticDatasetPage
 from gbench.leaderboard.pages.index import IndexPage
-from gbench.leaderboard.pages.lists import DatasetList, ModelList
+from gbench.leaderboard.pages.lists import DatasetList, MethodsPage, ModelList
 from gbench.leaderboard.pages.model import ModelPage
 from gbench.leaderboard.pages.suite import SuitePage
 from gbench.leaderboard.pages.task import TaskPage
@@ -17,6 +17,7 @@ PUBLISHERS: tuple[type[Publisher], ...] = (
     TaskPage,
     ModelPage,
     DatasetPage,
+    MethodsPage,
 )
 
 __all__ = ["PUBLISHERS", "DatasetPage", "Publisher", "SyntheticDatasetPage"]

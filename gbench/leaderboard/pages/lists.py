@@ -75,3 +75,10 @@ class DatasetList(Publisher):
         table = Table("datasets", "Datasets", columns, rows, filters={"dfamily": "dataset_family"})
         page = "datasets.html"
         self.site.page(page, "list.html", "Datasets", [table], table=table, kind="datasets")
+
+
+class MethodsPage(Publisher):
+    """What every statistic on the site is, with its reference: one page, no tables."""
+
+    def publish(self) -> None:
+        self.site.page("methods.html", "methods.html", "Methods", [])

@@ -2,44 +2,41 @@
 
 from __future__ import annotations
 
-from gbench.leaderboard import plots
+from gbench.leaderboard import plots, stats
 from gbench.leaderboard.columns import (
+    ENTRY,
     HARDWARE,
     MFAMILY,
     MODEL,
-    PARALLEL,
-    PARAMS,
     RANK,
     SANDBOX,
-    SCORE,
-    SECONDS,
     SOURCE,
-    SPLITS,
     TRAIN,
-    TRIALS,
-    VS_BEST,
     WALL,
 )
 from gbench.leaderboard.pages.base import Publisher
 from gbench.leaderboard.render import slug
-from gbench.leaderboard.tables import Table
+from gbench.leaderboard.tables import Column, Table
 
-COLUMNS = [
-    RANK,
-    MODEL,
-    MFAMILY,
-    SCORE,
-    SPLITS,
-    VS_BEST,
-    PARAMS,
-    TRIALS,
-    PARALLEL,
-    SECONDS,
-    WALL,
-    TRAIN,
-    SOURCE,
-    SANDBOX,
-    HARDWARE,
+COLUMNS = [  # an entry's columns, ranked first, with the per-run seconds and the hardware
+    *(RANK, MODEL, MFAMILY),
+    *(c for c in ENTRY if c not in (RANK, SOURCE, SANDBOX)),
+    *(WALL, TRAIN, SOURCE, SANDBOX, HARDWARE),
+]
+
+
+PAIR_COLUMNS = [
+    Column("model_a", "model a", "code"),
+    Column("model_b", "model b", "code"),
+    Column("pairs", "shared splits", "int"),
+    Column("difference", "a − b ×100", "score", help="Mean paired difference over shared splits"),
+    Column(
+        "p",
+        "p (Holm)",
+        "pvalue",
+        help="Two-sided paired t-test, Holm-corrected over every pair of the task",
+    ),
+    Column("p_raw", "p uncorrected", "pvalue"),
 ]
 
 
@@ -68,14 +65,38 @@ class TaskPage(Publisher):
                 f"{t.metric} ×100",
                 f"task-{slug(name)}",
             )
+        pairs = stats.pairwise({e.model: {u: v for u, v in e.scores.items()} for e in t.entries})
+        pairwise = Table(
+            f"{slug(name)}.pairwise",
+            "Every pair of models",
+            PAIR_COLUMNS,
+            [
+                {
+                    "model_a": self.board.label(q.a),
+                    "model_b": self.board.label(q.b),
+                    "pairs": q.pairs,
+                    "difference": q.difference,
+                    "p": q.p,
+                    "p_raw": q.p_raw,
+                }
+                for q in pairs
+            ],
+        )
+        heat = None
+        if pairs:
+            models = [self.board.label(e.model) for e in t.entries]
+            p = {(self.board.label(q.a), self.board.label(q.b)): q.p for q in pairs}
+            heat = self.site.svg(plots.p_matrix, models, p, f"task-{slug(name)}-pairs")
         units = sorted({(r["split"], r["seed"]) for e in t.entries for r in e.rows})
         self.site.page(
             self.site.page_of("task", name),
             "task.html",
             f"Task {name}",
-            [table],
+            [table, pairwise],
             task=t,
             table=table,
+            pairwise=pairwise,
+            heat=heat,
             figure=figure,
             units=units,
             suites=[(s, self.site.page_of("suite", s)) for s in self.site.suites_of[name]],
