@@ -313,7 +313,12 @@ def test_site_pages_tables_and_downloads(site: Path) -> None:
         assert "Contextual stochastic block model" in data and "Generator parameters" in data
         assert "edge homophily" in data and "content sha256" in data and "generator h" not in data
     suite = (site / "suite" / "mini.html").read_text()
-    assert "Friedman test" in suite and "CD =" in suite and suite.count("<svg") == 4
+    assert "Friedman test" in suite and "CD =" in suite and suite.count("<svg") == 5
+    aggregated = json.loads((site / "suite" / "mini.aggregates.json").read_text())
+    assert len(aggregated) == 4
+    assert all(r["iqm_low"] <= r["iqm"] <= r["iqm_high"] for r in aggregated)
+    assert len(json.loads((site / "suite" / "mini.improvement.json").read_text())) == 4 * 3
+    assert "2000 resamples of each task's splits, seed 0" in suite  # the bootstrap, stated
     figures = re.findall(r'class="plot-figure".*?</figcaption>', index, re.S)  # the h sweep
     assert len(figures) == 1 and "tasks mini-h0.2, mini-h0.5, mini-h0.8</figcaption>" in figures[0]
     # every table downloads: each link points at a file beside the page with the same rows
@@ -621,7 +626,7 @@ def test_in_chromium_sort_filter_follow_links(browser: object, site: Path, tmp_p
     assert "edge homophily" in page.content()
 
     page.goto((site / "suite" / "mini.html").as_uri())
-    assert page.locator("svg.plot").count() == 4
+    assert page.locator("svg.plot").count() == 5
     page.screenshot(path=str(shots / "suite-mini.png"), full_page=True)
     assert problems == []
     page.close()

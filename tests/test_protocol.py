@@ -57,11 +57,14 @@ def test_every_reported_std_is_the_sample_std() -> None:
     assert math.sqrt(sum((s - 2 / 3) ** 2 for s in SCORES) / 2) == pytest.approx(SAMPLE_STD)
     summary_ = TaskSummary("m", "t", "accuracy", list(SCORES))
     assert (summary_.n, summary_.std) == (3, pytest.approx(SAMPLE_STD, abs=1e-7))
-    assert summary(SCORES) == {
+    made = summary(SCORES)
+    assert {k: made[k] for k in ("mean", "std", "n")} == {
         "mean": pytest.approx(2 / 3),
         "std": pytest.approx(SAMPLE_STD),
         "n": 3,
     }
+    half = 4.302652729911275 * SAMPLE_STD / math.sqrt(3)  # t(0.975, 2 degrees of freedom)
+    assert (made["ci_low"], made["ci_high"]) == pytest.approx((2 / 3 - half, 2 / 3 + half))
     assert stats(SCORES) == (pytest.approx(2 / 3), pytest.approx(SAMPLE_STD))
     assert abs(SAMPLE_STD - POPULATION_STD) > 0.03  # the two are told apart
     # one score has no spread to report, never a std of 0

@@ -10,7 +10,7 @@ import statistics
 import pytest
 from scipy import stats as sps
 
-from gbench.leaderboard import stats
+from gbench.leaderboard import aggregates, stats
 from gbench.submit import regress
 
 BEST = [0.80, 0.82, 0.85, 0.79, 0.81]
@@ -101,3 +101,70 @@ def test_the_regression_check_reports_holm_corrected_p_values_with_the_rule_unch
     assert [r["p_holm"] for r in rows] == pytest.approx(stats.holm(raw))
     assert [r["result"] for r in rows] == ["FAIL", "PASS"]  # the same verdicts as uncorrected
     assert rows[0]["delta_ci_high"] < 0 < rows[1]["delta_ci_high"]
+
+
+def test_a_bootstrap_interval_is_scipys_stratified_percentile_bootstrap_with_the_seed() -> None:
+    import numpy as np
+
+    x = np.array([0.2, 0.5, 0.4, 0.9, 0.7])
+    mine = aggregates.interval([x], aggregates._mean, seed=7)
+    theirs = sps.bootstrap(
+        (x,),
+        np.mean,
+        n_resamples=aggregates.RESAMPLES,
+        method="percentile",
+        rng=np.random.default_rng(7),
+    ).confidence_interval
+    assert (mine.low, mine.high) == pytest.approx((theirs.low, theirs.high))
+    assert mine.value == pytest.approx(x.mean())
+    assert aggregates.interval([x], aggregates._mean, seed=7) == mine  # seeded: repeatable
+
+
+def test_normalised_scores_by_hand() -> None:
+    runs = {
+        "t": {"mlp": [0.5, 0.7], "gnn": [0.8, 1.0]},  # b = 0.6, t = 0.9
+        "mlp-best": {"mlp": [0.8, 0.8], "gnn": [0.6, 0.7]},  # b = the worst: 0.65, t = 0.8
+        "no-mlp": {"gnn": [0.5]},
+    }
+    found = aggregates.normalised(runs)
+    assert found.scores["t"]["gnn"] == pytest.approx([2 / 3, 4 / 3])
+    assert found.scores["t"]["mlp"] == pytest.approx([-1 / 3, 1 / 3])
+    assert found.scores["mlp-best"]["gnn"] == pytest.approx([-1 / 3, 1 / 3])
+    assert found.from_worst == ["mlp-best"] and list(found.left_out) == ["no-mlp"]
+    one_split = {**runs, "once": {"mlp": [0.5], "gnn": [0.9]}}  # nothing to resample
+    assert aggregates.aggregates(one_split).left_out["once"].startswith("a model with fewer")
+
+
+def suite(*, gap: float) -> dict[str, dict[str, list[float]]]:
+    """Five tasks of five splits: ``a`` above ``b`` by ``gap`` on each, the MLP far below."""
+    out = {}
+    for t in range(5):
+        base = [0.6 + 0.01 * ((3 * t + i) % 5) for i in range(5)]
+        out[f"t{t}"] = {
+            "a": [s + gap for s in base],
+            "b": base,
+            "mlp": [s - 0.3 for s in base],
+        }
+    return out
+
+
+def test_a_model_better_everywhere_has_improvement_near_one_and_apart_intervals() -> None:
+    found = aggregates.aggregates(suite(gap=0.2))
+    assert found is not None and found.tasks == [f"t{t}" for t in range(5)]
+    assert found.improvement[("a", "b")].low > 0.95 and found.improvement[("b", "a")].high < 0.05
+    assert found.iqm["a"].low > found.iqm["b"].high  # intervals that do not overlap
+    assert aggregates.profile(suite(gap=0.2), [0.9])["a"] == [1.0]
+
+
+def test_identical_models_have_overlapping_intervals_and_even_odds() -> None:
+    found = aggregates.aggregates(suite(gap=0.0))
+    assert found is not None
+    assert found.improvement[("a", "b")].value == pytest.approx(0.5)
+    a, b = found.iqm["a"], found.iqm["b"]
+    assert a.low <= b.high and b.low <= a.high
+    task = {m: dict(enumerate(s)) for m, s in suite(gap=0.0)["t0"].items()}
+    assert stats.ties(task)["b"].status == "tied"  # no corrected "better than" mark
+    assert (
+        aggregates.profile(suite(gap=0.0), [0.5])["a"]
+        == aggregates.profile(suite(gap=0.0), [0.5])["b"]
+    )

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any, get_args
 
 from gbench.leaderboard import stats
+from gbench.leaderboard.aggregates import Aggregates, aggregates, profile
 from gbench.leaderboard.facts import DatasetFacts, Known, SuiteFacts, TaskFacts
 from gbench.leaderboard.inputs import SOURCES, Inputs
 from gbench.record import SandboxLevel
 
+PROFILE = [round(0.05 * i, 2) for i in range(-4, 25)]  # normalised-score thresholds, -0.2..1.2
 UNKNOWN = "unknown"  # a row that does not say how its plugin code was confined
 LEVELS: tuple[str, ...] = (*get_args(SandboxLevel), UNKNOWN)
 """Sandbox levels, strongest first: an unrecorded level may have been none, so it is weakest."""
@@ -236,6 +238,8 @@ class SuiteBoard:
     standings: list[Standing]  # full coverage first, then by mean rank
     cd: stats.CriticalDifference | None
     cd_note: str  # why there is no diagram, or which models and tasks it covers
+    aggregates: Aggregates | None = None  # normalised scores with bootstrap intervals
+    profile: dict[str, list[float]] = field(default_factory=dict)  # model -> fraction per PROFILE
 
 
 @dataclass
@@ -308,7 +312,14 @@ def suite_board(name: str, seen: set[str], tasks: dict[str, TaskBoard], known: K
         standings.values(), key=lambda s: (-s.covered, s.mean_rank, -s.mean_score, s.model)
     )
     cd, note = suite_cd(members, tasks)
-    return SuiteBoard(name, facts.description, members, ordered, cd, note)
+    runs = {
+        t: {e.model: [r["test_score"] for r in e.rows] for e in tasks[t].entries}
+        for t in members
+        if t in tasks
+    }
+    found = aggregates(runs) if runs else None
+    curves = profile(runs, PROFILE) if runs else {}
+    return SuiteBoard(name, facts.description, members, ordered, cd, note, found, curves)
 
 
 def suite_cd(

@@ -211,6 +211,28 @@ def rank_distribution(
     return _svg(fig, salt)
 
 
+def performance_profile(
+    curves: Mapping[str, Sequence[float]],
+    thresholds: Sequence[float],
+    style: Mapping[str, Style],
+    salt: str,
+) -> str:
+    """The fraction of tasks above each normalised-score threshold, one step line per model."""
+    import matplotlib
+
+    with matplotlib.rc_context(RC):
+        fig = _figure(6.4, 3.6)
+        ax = fig.add_subplot()
+        for label in sorted(curves, key=lambda m: (-sum(curves[m]), m)):
+            colour = style[label][0]
+            ax.step(thresholds, curves[label], where="post", color=colour, lw=1.8, label=label)
+        ax.set_xlabel("normalised score τ (0: the MLP baseline, 1: the task's best)")
+        ax.set_ylabel("fraction of tasks above τ")
+        ax.set_ylim(-0.03, 1.03)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
+    return _svg(fig, salt)
+
+
 def p_matrix(models: Sequence[str], p: Mapping[tuple[str, str], float], salt: str) -> str:
     """Holm-corrected pairwise p-values as a heat map: dark where a pair differs (small p),
     pale where it cannot be told apart; each cell written out, blank for untested pairs."""

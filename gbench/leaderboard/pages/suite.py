@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from gbench.leaderboard import plots
+from gbench.leaderboard.aggregates import Interval
+from gbench.leaderboard.board import PROFILE
 from gbench.leaderboard.columns import MODEL
 from gbench.leaderboard.pages.base import Publisher
 from gbench.leaderboard.render import slug
@@ -42,29 +44,73 @@ class SuitePage(Publisher):
             filters={"mfamily": "model_family"},
             note="Scores ×100, mean ± std over splits; ★ best, ≈ tied with the best.",
         )
+        aggregated, improvement = self.aggregates(name)
         self.site.page(
             self.site.page_of("suite", name),
             "suite.html",
             f"Suite {name}",
-            [ranking, matrix],
+            [ranking, matrix, *(t for t in (aggregated, improvement) if t)],
             suite=s,
             ran=ran,
             ranking=ranking,
             matrix=matrix,
+            aggregated=aggregated,
+            improvement=improvement,
             figures=self.figures(name, ran),
             sweeps=self.sweeps(s.tasks, stem),
             task_pages={t: self.site.page_of("task", t) for t in s.tasks},
         )
 
+    def aggregates(self, name: str) -> tuple[Table | None, Table | None]:
+        """Normalised-score aggregates and probabilities of improvement, with intervals."""
+        found = self.board.suites[name].aggregates
+        if found is None:
+            return None, None
+        label, stem = self.board.label, slug(name)
+        rows = [
+            {
+                **self.model_cells(m),
+                **spread("iqm", found.iqm[m]),
+                **spread("mean", found.mean[m]),
+            }
+            for m in sorted(found.models, key=lambda m: (-found.iqm[m].value, m))
+        ]
+        aggregated = Table(
+            f"{stem}.aggregates",
+            "Aggregates over normalised scores",
+            [MODEL, *interval_columns("iqm", "IQM"), *interval_columns("mean", "mean")],
+            rows,
+        )
+        pairs = [
+            {"x": label(x), "y": label(y), **spread("p", v)}
+            for (x, y), v in sorted(found.improvement.items())
+        ]
+        improvement = Table(
+            f"{stem}.improvement",
+            "Probability of improvement",
+            [Column("x", "X", "code"), Column("y", "Y", "code"), *interval_columns("p", "P(X>Y)")],
+            pairs,
+        )
+        return aggregated, improvement
+
     def figures(self, name: str, ran: list[str]) -> dict[str, Any]:
-        """The critical-difference diagram, the rank distribution and the Pareto front."""
+        """The critical-difference diagram, the rank distribution, the Pareto front and the
+        performance profile."""
         s, label, style, stem = (
             self.board.suites[name],
             self.board.label,
             self.site.style,
             slug(name),
         )
-        figures: dict[str, Any] = {"cd": None, "ranks": None, "pareto": None}
+        figures: dict[str, Any] = {"cd": None, "ranks": None, "pareto": None, "profile": None}
+        if s.profile:
+            figures["profile"] = self.site.svg(
+                plots.performance_profile,
+                {label(m): c for m, c in s.profile.items()},
+                PROFILE,
+                style,
+                f"{stem}-profile",
+            )
         if s.cd:
             figures["cd"] = self.site.svg(
                 plots.cd_diagram,
@@ -98,3 +144,16 @@ class SuitePage(Publisher):
                 f"{stem}-pareto",
             )
         return figures
+
+
+def spread(key: str, value: Interval) -> dict[str, float]:
+    """An interval as three row values: ``key``, ``key_low``, ``key_high``."""
+    return {key: value.value, f"{key}_low": value.low, f"{key}_high": value.high}
+
+
+def interval_columns(key: str, label: str) -> list[Column]:
+    """A point estimate and its 95% bootstrap interval as two columns."""
+    return [
+        Column(key, label, "float"),
+        Column(f"{key}_low", "95% interval", "float", upper=f"{key}_high"),
+    ]
