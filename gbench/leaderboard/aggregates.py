@@ -81,14 +81,13 @@ def normalised(runs: Runs, baseline: str = BASELINE) -> Normalised:
         if baseline not in means:
             left_out[task] = f"no {baseline} result to normalise against"
             continue
-        low, high = means[baseline], max(means.values())
-        if high <= low:
-            low = min(means.values())
-            from_worst.append(task)
+        high = max(means.values())
+        low = means[baseline] if means[baseline] < high else min(means.values())
         if high <= low:
             left_out[task] = "every model has the same mean"
-            from_worst.remove(task)
             continue
+        if low != means[baseline]:
+            from_worst.append(task)
         out[task] = {m: (np.asarray(s, float) - low) / (high - low) for m, s in by_model.items()}
     return Normalised(out, left_out, from_worst)
 
@@ -137,14 +136,14 @@ def aggregates(runs: Runs, seed: int = SEED, baseline: str = BASELINE) -> Aggreg
     """The module docstring's aggregates over the models that ran every normalisable task;
     None when no task can be normalised."""
     found = normalised(runs, baseline)
-    left_out, from_worst = dict(found.left_out), list(found.from_worst)
+    left_out = dict(found.left_out)
     scaled = {}
     for task, by_model in found.scores.items():
         if min(len(v) for v in by_model.values()) < 2:
             left_out[task] = "a model with fewer than 2 splits: nothing to resample"
-            from_worst = [t for t in from_worst if t != task]
         else:
             scaled[task] = by_model
+    from_worst = [t for t in found.from_worst if t in scaled]
     if not scaled:
         return None
     tasks = sorted(scaled)

@@ -12,7 +12,7 @@ have, by a two-sided paired t-test (``scipy.stats.ttest_rel``):
 - fewer than 2 shared units: ``untested`` (no test is possible);
 - every paired difference equal: ``tied`` if the differences are 0, else ``below`` (the
   t statistic is 0/0 or infinite there, so this is decided without scipy);
-- otherwise ``tied`` when p >= 0.05, else ``below``.
+- otherwise ``tied`` when the Holm-corrected p (below) is >= 0.05, else ``below``.
 
 The k−1 p-values of a task are corrected for multiple comparisons by Holm–Bonferroni
 (``statsmodels.stats.multitest.multipletests``, ``method="holm"``), and the marks use the
@@ -105,12 +105,14 @@ def paired_p(a: Sequence[float], b: Sequence[float]) -> float:
     return float(stats.ttest_rel(a, b).pvalue)
 
 
-def _paired(a: Mapping[Hashable, float], b: Mapping[Hashable, float]) -> tuple[int, float | None]:
+def _paired(
+    a: Mapping[Hashable, float], b: Mapping[Hashable, float]
+) -> tuple[list[Hashable], float | None]:
     """Units shared by two models and the paired test's p-value (None below 2 units)."""
     shared = sorted(set(a) & set(b), key=repr)
     if len(shared) < 2:
-        return len(shared), None
-    return len(shared), paired_p([a[u] for u in shared], [b[u] for u in shared])
+        return shared, None
+    return shared, paired_p([a[u] for u in shared], [b[u] for u in shared])
 
 
 def ties(scores: Mapping[str, Mapping[Hashable, float]], alpha: float = ALPHA) -> dict[str, Tie]:
@@ -120,11 +122,11 @@ def ties(scores: Mapping[str, Mapping[Hashable, float]], alpha: float = ALPHA) -
     tested: dict[str, tuple[int, float]] = {}
     for model, own in scores.items():
         if model != best:
-            pairs, p = _paired(scores[best], own)
+            shared, p = _paired(scores[best], own)
             if p is None:
-                out[model] = Tie("untested", None, pairs)
+                out[model] = Tie("untested", None, len(shared))
             else:
-                tested[model] = (pairs, p)
+                tested[model] = (len(shared), p)
     corrected = holm([p for _, p in tested.values()], alpha)
     for (model, (pairs, p)), adjusted in zip(tested.items(), corrected, strict=True):
         out[model] = Tie("tied" if adjusted >= alpha else "below", adjusted, pairs, p)
@@ -149,11 +151,10 @@ def pairwise(scores: Mapping[str, Mapping[Hashable, float]], alpha: float = ALPH
     names = sorted(scores)
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
-            pairs, p = _paired(scores[a], scores[b])
+            shared, p = _paired(scores[a], scores[b])
             if p is not None:
-                shared = set(scores[a]) & set(scores[b])
                 diff = statistics.fmean(scores[a][u] - scores[b][u] for u in shared)
-                found.append((a, b, pairs, diff, p))
+                found.append((a, b, len(shared), diff, p))
     corrected = holm([f[4] for f in found], alpha)
     return [
         Pair(a, b, pairs, diff, adjusted, raw)

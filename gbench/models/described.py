@@ -90,3 +90,8 @@ class Described:
         """The model as results, bundles and the leaderboard name it: its metadata name
         (a file plugin is not known by where it lies)."""
         return self.info.name
+
+    def recorded_as(self) -> dict[str, str]:
+        """The tags that find this plugin's runs in a store: its name and the sha256 of its
+        source file (another plugin of the same name, or this one edited since, is not it)."""
+        return {"model": self.name, "plugin_sha256": self.source["plugin_sha256"]}

@@ -271,7 +271,7 @@ class Benchmark:
             summary.error = f"every search trial failed (the last: {summary.error})"
             self.log(f"{name} / {task.name}: every search trial failed; no final runs")
             return summary
-        version, mine = tags["plugin_version"], self._mine(model)
+        version, mine = tags["plugin_version"], self.plugins[model].recorded_as()
         scores: dict[tuple[int, int], float] = {}  # of the units already done
         todo = []
         for split, seed in task.units():
@@ -322,13 +322,6 @@ class Benchmark:
                 summary.error = outcomes[unit].error
         return summary
 
-    def _mine(self, model: str) -> dict[str, str]:
-        """What finds ``model``'s recorded runs to resume: its name and the sha256 of its
-        source file (another plugin of the same name and version, or the plugin edited since,
-        is not resumed as this one)."""
-        plugin = self.plugins[model]
-        return {"model": plugin.name, "plugin_sha256": plugin.source["plugin_sha256"]}
-
     def _record_site(self, model: str, parent: str) -> None:
         """Keep what the leaderboard shows of the suite, its tasks and data (as measured so
         far) and the plugin with the parent run, before any result on the task: a site is
@@ -358,7 +351,7 @@ class Benchmark:
         previous = []
         if not self.force:
             recorded = self.tracker.search(
-                kind="trial", task=task.name, search_hash=key, **self._mine(model)
+                kind="trial", task=task.name, search_hash=key, **self.plugins[model].recorded_as()
             )
             recorded = [r for r in recorded if r.info.status in ("FINISHED", "FAILED")]
             for r in sorted(recorded, key=lambda r: int(r.data.tags[record.tag(record.TRIAL)])):

@@ -73,7 +73,7 @@ def build(
     mine = [
         {**r, "source": "self-reported"}
         for r in rows(uri, suite.name)
-        if r["model"] == plugin.name and r["plugin_sha256"] == source["plugin_sha256"]
+        if all(r[k] == v for k, v in plugin.recorded_as().items())
     ]
     specs = [load_task(name) for name in suite.tasks]
     info = plugin.info.model_dump()
@@ -169,10 +169,9 @@ def _trials(tracker: Any, plugin: Described, task: Task) -> list[Any]:
     """The latest recorded run of each trial number of ``plugin``'s search on ``task``."""
     found = tracker.search(
         kind="trial",
-        model=plugin.name,
         task=task.name,
         search_hash=search_hash(plugin, task),
-        plugin_sha256=plugin.source["plugin_sha256"],
+        **plugin.recorded_as(),
     )
     latest: dict[str, Any] = {}
     for run in sorted(found, key=lambda r: r.info.start_time):
