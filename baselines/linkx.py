@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gbench.baselines.common import DROPOUT, HIDDEN, OPTIM
+from gbench.baselines.common import DROPOUT, HIDDEN, OPTIM, PROTOCOL_CHANGES
 from gbench.graph import Graph
 from gbench.models import GraphInfo, Int, Metadata, Model
 from gbench.propagation import spmm
@@ -76,6 +76,19 @@ class LINKX(Model):
         family="gnn",
         citation="Lim, Hohne, Li, Huang, Gupta, Bhalerao & Lim. Large Scale Learning on "
         "Non-Homophilous Graphs: New Benchmarks and Strong Simple Methods. NeurIPS 2021.",
+        changes="\n\n".join(
+            [
+                "The authors' architecture, with MLP_A a sparse-dense product on gbench's cached "
+                "adjacency as their sparse input to a linear layer. Their options for deeper "
+                "MLP_A / MLP_X (init_layers, default 1) and for dropout or an activation inside "
+                "the combination (off by default) are not offered.",
+                PROTOCOL_CHANGES,
+                "The authors train 500 epochs with AdamW (decoupled weight decay 1e-3, lr 0.01) "
+                "and keep the best validation epoch, over a grid of hidden {16, 32, 128, 256} "
+                "and final layers {1, 2, 3}. Here Adam's weight decay (default their 1e-3) and "
+                "the shared width range 32-256 apply.",
+            ]
+        ),
     )
     space = {
         **OPTIM,

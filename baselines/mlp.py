@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gbench.baselines.common import DROPOUT, HIDDEN, OPTIM, layer_dims
+from gbench.baselines.common import DROPOUT, HIDDEN, OPTIM, PROTOCOL_CHANGES, layer_dims
 from gbench.graph import Graph
 from gbench.models import GraphInfo, Int, Metadata, Model
 
@@ -39,6 +39,10 @@ class MLP(Model):
         licence="MIT",
         family="mlp",
         citation="Goodfellow, Bengio & Courville. Deep Learning, ch. 6. MIT Press, 2016.",
+        changes="gbench's own baseline, not a reimplementation: there is no authors' code to "
+        "differ from (the paper link is the textbook chapter). Dropout precedes every linear "
+        "layer and ReLU follows each hidden one; the model reads the node features only, never "
+        "the graph.\n\n" + PROTOCOL_CHANGES,
     )
     space = {**OPTIM, "hidden": HIDDEN, "layers": Int(1, 3, default=2), "dropout": DROPOUT}
 

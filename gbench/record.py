@@ -20,7 +20,9 @@ from gbench.errors import GbenchError
 
 Source = Literal["gbench run", "verified", "self-reported"]
 SOURCES: tuple[Source, ...] = ("gbench run", "verified", "self-reported")  # most trusted first
-Status = Literal["ok", "failed", "timeout", "crashed", "over_budget"]
+Status = Literal["ok", "failed", "timeout", "crashed", "over_budget", "skipped"]
+"""``skipped``: a search trial whose configuration is over the task's parameter cap, counted
+before anything was allocated; it does not use up one of the task's trials."""
 Kind = Literal["parent", "trial", "final"]
 Replication = Literal["splits", "seeds"]
 LabelInputs = Literal["none", "train"]
@@ -29,6 +31,10 @@ gbench's trainer uses them, for the loss)."""
 LABEL_INPUTS: tuple[LabelInputs, ...] = get_args(LabelInputs)
 ExecutorKind = Literal["local", "ray"]
 """Where the job ran: a sandboxed child on the driver's machine, or one on a Ray worker."""
+Protocol = Literal["standard", "custom"]
+"""``standard``: a configuration the model's search space holds (searched, or given with
+``--config``); ``custom``: one outside it (``--config FILE --off-protocol``, say a paper's
+own), kept out of the rankings and shown apart with its configuration."""
 SandboxLevel = Literal["bwrap", "landlock+netns", "none"]
 """How the child running plugin code was confined. ``none``: a plain child process given only
 the training view, which plugin code can still leave (it may read files and open sockets)."""
@@ -97,6 +103,7 @@ class Result(BaseModel):
     search_parallelism: Annotated[int | None, TAG, Field(ge=1)] = None
     executor: Annotated[ExecutorKind | None, TAG] = None
     config: Annotated[dict[str, Any], TAG] = {}
+    protocol: Annotated[Protocol | None, TAG] = None
     config_hash: Annotated[str, TAG] = ""
     dataset_sha256: Annotated[str, TAG] = ""
     split_sha256: Annotated[str, TAG] = ""
@@ -111,6 +118,7 @@ class Result(BaseModel):
     torch: Annotated[str, Stored("env", "pkg.torch")] = ""
     source: Annotated[Source, DERIVED] = "gbench run"
     trials: Annotated[int | None, DERIVED, Field(ge=0)] = None
+    skipped_trials: Annotated[int | None, DERIVED, Field(ge=0)] = None
     search_seconds: Annotated[float | None, DERIVED] = None
     runs: Annotated[int, DERIVED, Field(ge=1)] = 1
     run_id: Annotated[str, DERIVED] = ""

@@ -14,7 +14,7 @@ tests that use a ``browser`` fixture ``requires_browser``, so a new test cannot 
 
 ``dgl``: DGL cannot be imported beside torch 2.13 (it needs torch 2.0 to 2.2.1), so a test
 marked ``dgl`` runs only where DGL is installed and is selected by marker: ``pytest -m dgl``,
-in the ``dgl`` tox environment that comes with a later issue. The default run DESELECTS it
+in the ``dgl`` tox environment (tox.ini; run by ``./test`` and CI). The default run DESELECTS it
 (pytest reports "N deselected"); it is never collected there just to skip.
 """
 
@@ -249,3 +249,18 @@ def ray_cluster() -> Iterator[str]:
                 os.environ.pop(k)
             else:
                 os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def root(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A folder for the small generated graphs of tests/synthetic.py."""
+    return str(tmp_path_factory.mktemp("synthetic"))
+
+
+@pytest.fixture
+def deterministic() -> Iterator[None]:
+    """Deterministic kernels (``seeded`` turns them on) are switched off again after a test."""
+    import torch
+
+    yield
+    torch.use_deterministic_algorithms(False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import torch
 
 import gbench.baselines.label_trick as lt
+from gbench.baselines.common import ClassicNet
 from gbench.graph import Graph, Split
 from gbench.models import Budget
 
@@ -43,14 +44,14 @@ def test_own_label_never_in_its_input_during_training(monkeypatch) -> None:
     outputs: list[torch.Tensor] = []
 
     real_batch = lt.training_batch
-    real_forward = lt.GCNNet.forward
+    real_forward = ClassicNet.forward
 
     def spy_batch(g: Graph, rate: float) -> tuple[torch.Tensor, torch.Tensor]:
         h, target = real_batch(g, rate)
         batches.append((h, target))
         return h, target
 
-    def spy_forward(self: lt.GCNNet, g: Graph, h: torch.Tensor) -> torch.Tensor:
+    def spy_forward(self: ClassicNet, g: Graph, h: torch.Tensor) -> torch.Tensor:
         forwards.append((self.training, h.detach().clone()))
         out = real_forward(self, g, h)
         if self.training:
@@ -59,7 +60,7 @@ def test_own_label_never_in_its_input_during_training(monkeypatch) -> None:
         return out
 
     monkeypatch.setattr(lt, "training_batch", spy_batch)
-    monkeypatch.setattr(lt.GCNNet, "forward", spy_forward)
+    monkeypatch.setattr(ClassicNet, "forward", spy_forward)
 
     budget = Budget(max_epochs=15, patience=100, seconds=60, validate=lambda pred: 0.0)
     pred = lt.LabelTrick().fit(graph, {**_defaults(), "label_rate": 0.5}, budget)

@@ -4,6 +4,7 @@ statistics checked against hand-computed values."""
 
 from __future__ import annotations
 
+import html as markup
 import json
 import math
 import os
@@ -19,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 from scipy import stats as sps
 
+from gbench import models
 from gbench.cli.main import cli
 from gbench.errors import GbenchError
 from gbench.leaderboard import stats
@@ -307,6 +309,13 @@ def test_site_pages_tables_and_downloads(site: Path) -> None:
         assert (site / page).is_file(), page
     for model in ("mlp", "gcn", "hopper"):
         assert (site / "model" / f"{model}.html").is_file()
+    card = markup.unescape((site / "model" / "gcn.html").read_text())  # the model card
+    assert "arxiv.org/abs/1609.02907" in card and "github.com/tkipf/gcn" in card
+    assert "Changes from the authors' implementation" in card
+    for paragraph in models.info("gcn")["changes"].split("\n\n"):  # stated by the plugin
+        assert f"<p>{paragraph}</p>" in card
+    space = json.loads((site / "model" / "gcn.space.json").read_text())
+    assert {r["name"] for r in space} >= {"layers", "residual", "norm", "jk", "io_linear"}
     assert len(list((site / "dataset").glob("*.html"))) == 3
     for page in (site / "dataset").glob("*.html"):  # the runner kept card, generator, measures
         data = page.read_text()

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from gbench import models
 from gbench.cli.main import cli
+from gbench.errors import GbenchError
 from gbench.models.space import Categorical, Float, Int, LogFloat, defaults
 from gbench.runner.bench import Benchmark, TaskSummary
 from gbench.runner.results import rows
@@ -124,6 +125,48 @@ def test_a_run_searches_on_the_first_split_from_the_defaults(
     assert searches[0] == searches[1]  # a second run proposes the same configurations
 
 
+def test_a_configuration_over_the_cap_is_sampled_again_and_not_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GCN's space reaches 15 layers of 256: most of it is over a 2,000-parameter cap. Such
+    configurations are counted on the meta device in the child, recorded as skipped, and
+    replaced, so the task's 4 trials are all trained; a rerun resumes with none added."""
+    specs = {"capped": {"dataset": HOM, "splits": [0], "trials": 4, "max_parameters": 2000}}
+    monkeypatch.setenv("GBENCH_TASKS_DIR", str(write_tasks(tmp_path / "t", specs, ["capped"])))
+    uri = f"sqlite:///{tmp_path / 'cap.db'}"
+
+    def bench() -> list[TaskSummary]:
+        return Benchmark("mini", ["gcn"], uri, threads=1, log=lambda m: None, progress=False).run()
+
+    [done] = bench()
+    trials = runs(uri, "trial")
+    status = [r.data.tags["gbench.status"] for r in trials]
+    skipped = [r for r in trials if r.data.tags["gbench.status"] == "skipped"]
+    assert status.count("ok") == 4 and len(skipped) + 4 == len(trials) and skipped
+    for r in skipped:
+        assert "over the task's cap of 2,000" in r.data.tags["gbench.error"]
+        assert r.data.metrics.get("epochs", 0) == 0  # nothing was trained
+    assert (done.skipped_trials, done.failed_trials, done.n) == (len(skipped), 0, 1)
+    [row] = rows(uri)
+    assert (row["trials"], row["skipped_trials"]) == (4, len(skipped))
+    numbers = sorted(int(r.data.tags["gbench.trial"]) for r in trials)
+    assert numbers == list(range(len(trials)))
+    bench()  # resumed: every trial (skipped ones too) is found, nothing is asked again
+    assert len(runs(uri, "trial")) == len(trials)
+
+
+def test_the_search_stops_when_nearly_everything_is_over_the_cap() -> None:
+    from gbench.runner.search import SKIPS_PER_TRIAL, Search
+
+    study = Search(SPACE, trials=3, seed=0)
+    while (asked := study.ask()) is not None:
+        study.tell(asked[0], None, skipped=True)
+    assert study.skipped == SKIPS_PER_TRIAL * 3 and study.best() == (
+        None,
+        pytest.approx(math.nan, nan_ok=True),
+    )
+
+
 # -- --config and --force ------------------------------------------------------------------
 
 
@@ -195,6 +238,50 @@ def test_one_json_config_applies_to_every_task_and_bad_ones_are_one_line(
     assert bad.returncode == 2, bad.stderr
     lines = bad.stderr.strip().splitlines()
     assert len(lines) == 1 and "--config for mlp on one" in lines[0] and "depth" in lines[0]
+
+
+def test_off_protocol_configurations_run_only_when_asked_and_are_never_ranked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A paper's configuration outside mlp's space (hidden 512; the space stops at 256) is
+    refused without --off-protocol; with it, its results carry protocol ``custom`` and the
+    leaderboard shows them apart, unranked, beside the ranked in-space run."""
+    specs = {"paper": {"dataset": HOM, "splits": [0, 1]}}
+    monkeypatch.setenv("GBENCH_TASKS_DIR", str(write_tasks(tmp_path / "t", specs, ["paper"])))
+    uri = f"sqlite:///{tmp_path / 'store.db'}"
+    paper, ours = tmp_path / "paper.json", tmp_path / "ours.json"
+    paper.write_text(json.dumps({"hidden": 512, "layers": 1}))
+    ours.write_text(json.dumps({"hidden": 32}))
+    args = ["--suite", "mini", "--model", "mlp", "--tracking-uri", uri, "--config"]
+
+    with pytest.raises(GbenchError, match=r"'hidden': 512 is outside .*--off-protocol"):
+        cli_run(*args, str(paper))
+    assert rows(uri) == []
+    typo = tmp_path / "typo.json"
+    typo.write_text(json.dumps({"hiden": 512}))
+    with pytest.raises(GbenchError, match="unknown parameter"):  # names stay checked
+        cli_run(*args, str(typo), "--off-protocol")
+
+    assert cli_run(*args, str(paper), "--off-protocol").exit_code == 0
+    assert cli_run(*args, str(ours)).exit_code == 0
+    table = rows(uri)
+    custom = [r for r in table if r["protocol"] == "custom"]
+    assert len(table) == 4 and len(custom) == 2
+    assert all(r["config"]["hidden"] == 512 for r in custom)
+    assert {r["protocol"] for r in table if r["config"]["hidden"] == 32} == {"standard"}
+
+    site = tmp_path / "site"
+    built = CliRunner().invoke(
+        cli, ["leaderboard", "build", "--tracking-uri", uri, "--out", str(site)]
+    )
+    assert built.exit_code == 0, built.output
+    ranked = json.loads((site / "task" / "paper.json").read_text())
+    standard = {r["num_parameters"] for r in table if r["protocol"] == "standard"}
+    assert [(r["model"], {r["parameters"]}) for r in ranked] == [("mlp", standard)]
+    apart = json.loads((site / "task" / "paper.custom.json").read_text())
+    assert [(r["model"], json.loads(r["configuration"])["hidden"]) for r in apart] == [("mlp", 512)]
+    html = (site / "task" / "paper.html").read_text()
+    assert "Off protocol" in html and "&#34;hidden&#34;: 512" in html.replace("&quot;", "&#34;")
 
 
 # -- the timing protocol -------------------------------------------------------------------

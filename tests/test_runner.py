@@ -38,7 +38,7 @@ trials = {trials}
 max_epochs = 30
 patience = 10
 seconds_per_trial = {seconds}
-max_parameters = 100000
+max_parameters = {cap}
 search_seed = 0
 warmup_epochs = 1
 """
@@ -50,7 +50,11 @@ def write_tasks(root: Path, specs: dict[str, dict], suite: list[str]) -> Path:
         (root / f"{name}.toml").write_text(
             f'name = "{name}"\nversion = 1\ndataset = "{s["dataset"]}"\nsplits = {s["splits"]}\n'
             + f'label_inputs = "{s.get("label_inputs", "train")}"\n'
-            + BUDGET.format(trials=s.get("trials", 2), seconds=s.get("seconds", 30))
+            + BUDGET.format(
+                trials=s.get("trials", 2),
+                seconds=s.get("seconds", 30),
+                cap=s.get("max_parameters", 100_000),
+            )
         )
     body = ", ".join(f'"{t}"' for t in suite)
     (root / "suites" / "mini.toml").write_text(f'name = "mini"\nversion = 1\ntasks = [{body}]\n')
@@ -310,7 +314,8 @@ def test_a_run_where_every_trial_failed_exits_non_zero_naming_the_plugins_line(
     assert said.startswith("1 of 1 (model, task) pairs have no final result;")
     assert "dropout probability" in said and f"(at misbehaving.py:{line})" in said
     header, _, row = result.stdout.splitlines()[:3]
-    assert header.split()[-2:] == ["failed", "failed_trials"] and row.split()[-2:] == ["0", "2"]
+    columns = ["failed", "failed_trials", "skipped_trials"]
+    assert header.split()[-3:] == columns and row.split()[-3:] == ["0", "2", "0"]
 
 
 def test_misbehaving_plugins_are_recorded_and_the_rest_completes(
@@ -354,9 +359,13 @@ def test_misbehaving_plugins_are_recorded_and_the_rest_completes(
     assert "(each of 3 tries)" in status["crash"].data.tags["gbench.error"]  # retried, kept once
     assert status["nan"].data.tags["gbench.status"] == "failed"
     assert "nan" in status["nan"].data.tags["gbench.error"]
-    for big in ("too-big", "too-big-fit"):  # a fit() plugin's layers count against the cap too
-        assert status[big].data.tags["gbench.status"] == "over_budget"
+    # A build plugin over the cap is counted on the meta device: the trial is skipped and
+    # sampled again, until the search gives up. A fit() plugin's layers count against the cap
+    # too, as it builds them inside fit: that trial ran, and fails as over budget.
+    for big, verdict in (("too-big", "skipped"), ("too-big-fit", "over_budget")):
+        assert status[big].data.tags["gbench.status"] == verdict
         assert "cap of 100,000" in status[big].data.tags["gbench.error"]
+    assert "narrow the search space" in by_model["too-big"].error
     assert status["sleepy"].data.tags["gbench.status"] == "timeout"
     failed = {k for k, r in status.items() if r.info.status == "FAILED"}
     assert failed == {"crash", "nan", "too-big", "too-big-fit", "sleepy"}

@@ -34,6 +34,12 @@ from gbench.errors import GbenchError
     type=click.Path(path_type=Path),
     help="JSON/TOML configuration: skip the search and run it on every split.",
 )
+@click.option(
+    "--off-protocol",
+    is_flag=True,
+    help="Allow a --config outside the model's search space (say, a paper's own): its "
+    "results carry protocol 'custom', are kept out of the rankings and shown apart.",
+)
 @device_option
 @threads_option
 @workers_option
@@ -48,6 +54,7 @@ def run(
     models: tuple[str, ...],
     tracking_uri: str | None,
     config_file: Path | None,
+    off_protocol: bool,
     device: str,
     threads: int | None,
     workers: int,
@@ -75,6 +82,7 @@ def run(
         executor=executor,
         ray_address=ray_address,
         skip_missing=skip_missing,
+        off_protocol=off_protocol,
     )
     summaries = bench.run()
     from gbench.leaderboard.stats import t_interval
@@ -94,13 +102,17 @@ def run(
                 "n": s.n,
                 "failed": s.failed,
                 "failed_trials": s.failed_trials,
+                "skipped_trials": s.skipped_trials,
                 "mean": s.mean,
                 "std": s.std,
                 "ci_low": ci[0] if ci else None,
                 "ci_high": ci[1] if ci else None,
             }
         )
-    columns = ["model", "task", "metric", "score", "95% CI", "n", "failed", "failed_trials"]
+    columns = [
+        *("model", "task", "metric", "score", "95% CI", "n"),
+        *("failed", "failed_trials", "skipped_trials"),
+    ]
     human = table(rows, columns)
     human += f"\n\ntracked in {bench.tracker.uri}; export with `gbench results`"
     emit(

@@ -23,7 +23,8 @@ A submission bundle is a JSON file in ``leaderboard/submissions/*.json``::
     {
       "model": {"name": "my-gnn", "version": "1.0", "family": "gnn",
                 "authors": ["A. Researcher"], "paper": "https://...", "code": "https://...",
-                "licence": "MIT", "citation": "...", "space": {<as `gbench models show
+                "licence": "MIT", "citation": "...", "changes": "what differs from the
+                authors' code, and why", "space": {<as `gbench models show
                 --format json` prints it>}},
       "results": [
         {"suite": "standard", "task": "cora", "task_version": 1, "split": 0, "seed": 0,

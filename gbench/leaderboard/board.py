@@ -206,6 +206,7 @@ class TaskBoard:
     family: str  # the dataset family: homophilous, heterophilous, ogb, synthetic
     dataset: str  # canonical dataset name; "" where the inputs do not say
     entries: list[Entry]  # best first
+    custom: list[Entry] = field(default_factory=list)  # protocol "custom": shown apart, unranked
 
 
 @dataclass
@@ -265,12 +266,16 @@ class Board:
 
 
 def assemble(inputs: Inputs) -> Board:
-    rows, conflicts = unique(inputs.rows)
+    ranked = [r for r in inputs.rows if r.get("protocol") != "custom"]
+    rows, conflicts = unique(ranked)
     per_task: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     for r in rows:
         per_task[r["task"]][r["model"]].append(r)
     known = inputs.known
     tasks = {name: task_board(name, per_task[name], known) for name in sorted(per_task)}
+    for name, entries in custom_entries(inputs.rows).items():
+        if name in tasks:  # a task with no ranked result has no page of its own to show it on
+            tasks[name].custom = entries
     seen: dict[str, set[str]] = defaultdict(set)
     for r in inputs.rows:
         seen[r["suite"]].add(r["task"])
@@ -283,6 +288,27 @@ def assemble(inputs: Inputs) -> Board:
     }
     data = dict(sorted(data.items()))
     return Board(tasks, suites, models, inputs.rows, data, conflicts)
+
+
+def custom_entries(rows: list[dict[str, Any]]) -> dict[str, list[Entry]]:
+    """Per task, one entry per (model, configuration) run off protocol (``--off-protocol``):
+    a configuration outside the model's search space, say a paper's own. Not ranked: the
+    search budget did not choose it."""
+    import json
+
+    units: dict[tuple[str, str, str], dict[tuple[int, int], dict[str, Any]]] = defaultdict(dict)
+    newest: dict[str, int] = {}
+    for r in rows:
+        newest[r["task"]] = max(newest.get(r["task"], r["task_version"]), r["task_version"])
+    trusted = sorted(rows, key=lambda r: SOURCES.index(r["source"]))
+    for r in trusted:
+        if r.get("protocol") == "custom" and r["task_version"] == newest[r["task"]]:
+            key = (r["task"], r["model"], json.dumps(r["config"], sort_keys=True))
+            units[key].setdefault((r["split"], r["seed"]), r)
+    out: dict[str, list[Entry]] = defaultdict(list)
+    for (task, model, _), by_unit in sorted(units.items()):
+        out[task].append(Entry(model, task, [by_unit[u] for u in sorted(by_unit)]))
+    return dict(out)
 
 
 def task_board(name: str, by_model: dict[str, list[dict[str, Any]]], known: Known) -> TaskBoard:

@@ -32,6 +32,7 @@ META = {
     "code": "",
     "licence": "",
     "citation": "",
+    "changes": "",
     "space": {},
 }
 

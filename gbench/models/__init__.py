@@ -171,5 +171,6 @@ def info(name: str) -> dict[str, Any]:
         "code": m.code,
         "licence": m.licence,
         "citation": m.citation,
+        "changes": m.changes,
         "space": {k: describe(p) for k, p in cls.space.items()},
     }

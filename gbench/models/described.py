@@ -53,6 +53,11 @@ class PluginInfo(BaseModel):
     code: str
     licence: str
     citation: str
+    changes: str = Field(
+        default="",
+        description="What differs from the authors' implementation, and why. Unset in "
+        "bundles made before gbench recorded it.",
+    )
     space: dict[str, ParamInfo]
 
     def params(self) -> dict[str, Param]:

@@ -32,6 +32,11 @@ class OverBudgetError(GbenchError):
     """Past what the task allows: too many parameters, or too many validation queries."""
 
 
+class OverCapError(OverBudgetError):
+    """A configuration whose model, counted on the meta device before anything is allocated
+    or trained, is over the task's parameter cap: the search samples another one."""
+
+
 @dataclass(frozen=True)
 class Metadata:
     """Who made the model and where it is described; shown on the leaderboard."""
@@ -44,6 +49,9 @@ class Metadata:
     licence: str
     family: str = "gnn"
     citation: str = ""
+    # What differs from the authors' implementation, and why: the model card's first question
+    # when a reimplementation scores below the paper.
+    changes: str = ""
 
 
 @dataclass(frozen=True)

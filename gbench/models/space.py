@@ -132,20 +132,37 @@ def defaults(space: dict[str, Param]) -> dict[str, Any]:
     return {name: p.center() for name, p in space.items()}
 
 
-def check_config(space: dict[str, Param], config: dict[str, Any]) -> dict[str, Any]:
-    """A full configuration: defaults filled in; unknown or out-of-range values rejected."""
+def check_config(
+    space: dict[str, Param], config: dict[str, Any], outside: bool = False
+) -> dict[str, Any]:
+    """A full configuration: defaults filled in; unknown parameters rejected, and values
+    outside their range too unless ``outside`` allows them (of the same type: an Int's value
+    an integer, a Categorical's a plain value)."""
     unknown = sorted(set(config) - set(space))
     problems = []
     if unknown:
         problems.append(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(space)}")
+    allowed = _same_type if outside else (lambda p, v: p.contains(v))
     problems += [
-        f"parameter {name!r}: {v!r} is outside {space[name]}"
+        f"parameter {name!r}: {v!r} is {'not of the type of' if outside else 'outside'} "
+        f"{space[name]}"
         for name, v in config.items()
-        if name in space and not space[name].contains(v)
+        if name in space and not allowed(space[name], v)
     ]
     if problems:
         raise SpaceError("; ".join(problems))
     return {**defaults(space), **config}
+
+
+def inside(space: dict[str, Param], config: dict[str, Any]) -> bool:
+    """Whether every value of ``config`` lies in ``space`` (the protocol's configurations)."""
+    return all(name in space and space[name].contains(v) for name, v in config.items())
+
+
+def _same_type(p: Param, v: Any) -> bool:
+    if isinstance(p, Categorical):
+        return isinstance(v, str | int | float | bool) or v is None
+    return (Int(-(2**62), 2**62) if isinstance(p, Int) else Float(-math.inf, math.inf)).contains(v)
 
 
 def describe(p: Param) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from gbench.graph import Graph
 from gbench.metrics import score
 from gbench.models import oracle
 from gbench.models.backends import to_backend
-from gbench.models.plugin import Budget, GraphInfo, Model, OverBudgetError
+from gbench.models.plugin import Budget, GraphInfo, Model, OverBudgetError, OverCapError
 from gbench.record import LABEL_INPUTS, LabelInputs
 from gbench.timing import mean_after_warmup, timed
 
@@ -52,6 +52,21 @@ class RunResult:
 def count(shapes: list[tuple[int, ...]] | list[list[int]]) -> int:
     """Elements of parameters of these shapes."""
     return sum(math.prod(s) for s in shapes)
+
+
+def seeded(seed: int, device: str) -> None:
+    """Seed every generator a plugin may draw from; on the CPU also make torch choose its
+    deterministic kernels (an op with none raises instead of silently varying), so that the
+    same job gives the same score twice. CUDA is left to its fast nondeterministic kernels:
+    there the seed bounds, but does not remove, run-to-run variation."""
+    import random
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(device == "cpu")
 
 
 def run(
@@ -108,8 +123,13 @@ def run_view(
             timed_out=t.seconds > budget.seconds,
             parameter_shapes=shapes,
         )
-    module = plugin.build(GraphInfo.of(view), params).to(view.device)
-    shapes = [tuple(p.shape) for p in module.parameters() if p.requires_grad]
+    info = GraphInfo.of(view)
+    cap = budget.max_parameters
+    planned = None if cap is None else counted_on_meta(plugin, info, params)
+    if cap is not None and planned is not None and planned > cap:
+        raise OverCapError(over_cap(plugin, planned, cap))
+    module = plugin.build(info, params).to(view.device)
+    shapes = trainable_shapes(module)
     _check_cap(plugin, count(shapes), budget.max_parameters)
     opt = plugin.optimizer(module, params)
     if opt is None:
@@ -128,12 +148,32 @@ def refused_labels(model: str) -> str:
     )
 
 
+def trainable_shapes(module: torch.nn.Module) -> list[tuple[int, ...]]:
+    return [tuple(p.shape) for p in module.parameters() if p.requires_grad]
+
+
+def counted_on_meta(plugin: Model, info: GraphInfo, params: dict[str, Any]) -> int | None:
+    """Trainable parameters of ``plugin.build(info, params)`` built on the meta device (shapes
+    without storage: no memory, no time), or None where the build does not work there (say, it
+    computes with real tensors): the real build is then the only count."""
+    try:
+        with torch.device("meta"):
+            module = plugin.build(info, params)
+        return count(trainable_shapes(module))
+    except Exception:  # the real build that follows raises its own error, if any
+        return None
+
+
+def over_cap(plugin: Model, n_params: int, cap: int) -> str:
+    return (
+        f"model {plugin.meta.name!r} has {n_params:,} trainable parameters, over the "
+        f"task's cap of {cap:,}; choose a smaller configuration"
+    )
+
+
 def _check_cap(plugin: Model, n_params: int, cap: int | None) -> None:
     if cap is not None and n_params > cap:
-        raise OverBudgetError(
-            f"model {plugin.meta.name!r} has {n_params:,} trainable parameters, over the "
-            f"task's cap of {cap:,}; choose a smaller configuration"
-        )
+        raise OverBudgetError(over_cap(plugin, n_params, cap))
 
 
 @dataclass

@@ -35,6 +35,7 @@ class TaskSummary:
     scores: list[float] = field(default_factory=list)
     failed: int = 0  # final units without a result
     failed_trials: int = 0  # search trials without a validation score
+    skipped_trials: int = 0  # configurations over the parameter cap, sampled again
     error: str = ""
     target: str = ""  # the name it was asked for (registered, or path/to/file.py:Class)
 
@@ -125,6 +126,7 @@ class Benchmark:
         executor: str = "local",
         ray_address: str | None = None,
         skip_missing: bool = False,
+        off_protocol: bool = False,
     ) -> None:
         from gbench.runner.environment import environment
         from gbench.runner.isolate import Isolation, choose_sandbox, hidden_paths
@@ -134,6 +136,9 @@ class Benchmark:
         self.suite = load_suite(suite)
         self.tasks = available([load_task(t) for t in self.suite.tasks], root, skip_missing, log)
         self.config, self.device, self.force = config, device, force
+        if off_protocol and config is None:
+            raise GbenchError("--off-protocol: give the configuration to run with --config FILE")
+        self.off_protocol = off_protocol
         self.threads, self.root, self.log, self.progress = threads, root, log, progress
         if workers < 1:
             raise GbenchError(f"--workers {workers}: run at least one job at a time")
@@ -235,6 +240,7 @@ class Benchmark:
             "replication": task.replication,
             "label_inputs": task.label_inputs,
             "search_parallelism": self.parallelism(task),
+            "protocol": "standard",
         }
 
     def parallelism(self, task: Task) -> int:
@@ -244,7 +250,7 @@ class Benchmark:
     def _pipeline(self, model: str, task: Task, parent: str) -> Pipeline:
         """One (model, task): yields the jobs it wants run, is sent their outcomes."""
         from gbench import data
-        from gbench.models.space import SpaceError, check_config
+        from gbench.models.space import SpaceError, check_config, inside
 
         name = self.plugins[model].name
         summary = TaskSummary(name, task.name, task.metric, target=model)
@@ -262,9 +268,13 @@ class Benchmark:
         if self.config is not None:
             given = self.config.get(task.name, self.config)
             try:
-                config: dict[str, Any] | None = check_config(space, given)
+                config: dict[str, Any] | None = check_config(space, given, self.off_protocol)
             except SpaceError as err:
-                raise GbenchError(f"--config for {name} on {task.name}: {err}") from None
+                fix = "" if self.off_protocol else " (to run it anyway: --off-protocol)"
+                raise GbenchError(f"--config for {name} on {task.name}: {err}{fix}") from None
+            if not inside(space, given):
+                tags["protocol"] = "custom"
+                self.log(f"{name} / {task.name}: outside its search space: protocol custom")
         else:
             config = yield from self._search(model, task, graph, digest, parent, tags, summary)
         if config is None:
@@ -355,12 +365,15 @@ class Benchmark:
             )
             recorded = [r for r in recorded if r.info.status in ("FINISHED", "FAILED")]
             for r in sorted(recorded, key=lambda r: int(r.data.tags[record.tag(record.TRIAL)])):
-                ok = r.data.tags.get(record.tag(record.STATUS)) == "ok"
-                if not ok:
+                status = r.data.tags.get(record.tag(record.STATUS))
+                skipped = status == "skipped"
+                summary.skipped_trials += skipped
+                if status != "ok" and not skipped:
                     summary.failed_trials += 1
                     summary.error = r.data.tags.get(record.tag(record.ERROR), "")
                 cfg = json.loads(r.data.tags[record.tag("config")])
-                previous.append((cfg, r.data.metrics.get("val_score") if ok else None))
+                score = r.data.metrics.get("val_score") if status == "ok" else None
+                previous.append((cfg, score, skipped))
         parallel = self.parallelism(task)
         study = Search(
             self.plugins[model].params,
@@ -388,6 +401,12 @@ class Benchmark:
                 asked.append(Work(job, graph, task, digest))
             running += len(asked)
             if not running:
+                if study.too_many_skipped:
+                    summary.error = (
+                        f"{study.skipped} sampled configurations were over the task's parameter "
+                        "cap; narrow the search space (the widths or depths that exceed it)"
+                    )
+                    self.log(f"{tags['model']} / {task.name}: {summary.error}")
                 return study.best()[0]
             for outcome in (yield asked):
                 running -= 1
@@ -398,9 +417,11 @@ class Benchmark:
                     "search_hash": key,
                 }
                 self.tracker.record(parent, outcome, trial_tags, self.suite.name)
-                if not outcome.ok:
+                skipped = outcome.status == "skipped"
+                summary.skipped_trials += skipped
+                if not outcome.ok and not skipped:
                     summary.failed_trials += 1
                     summary.error = f"{outcome.status}: {outcome.error}"
                     self.log(f"{tags['model']} / {task.name} trial {job.trial}: {summary.error}")
                 assert job.trial is not None
-                study.tell(job.trial, outcome.val_score if outcome.ok else None)
+                study.tell(job.trial, outcome.val_score if outcome.ok else None, skipped)

@@ -9,7 +9,6 @@ shapes sent. Everything sent is JSON and numeric arrays (:mod:`gbench.sandbox.wi
 
 from __future__ import annotations
 
-import random
 import traceback
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -43,9 +42,13 @@ def main(payload: dict[str, Any], oracle_conn: Connection, result_conn: Connecti
         else:
             run_job(payload, oracle_conn, result_conn)
     except BaseException as err:  # the plugin's bug, reported, never fatal to the benchmark
-        from gbench.models.plugin import OverBudgetError
+        from gbench.models.plugin import OverBudgetError, OverCapError
 
-        status = "over_budget" if isinstance(err, OverBudgetError) else "failed"
+        status = "failed"
+        if isinstance(err, OverBudgetError):
+            # only a search trial is skipped (and sampled again); a given configuration fails
+            trial = payload.get("job", {}).get("kind") == "trial"
+            status = "skipped" if isinstance(err, OverCapError) and trial else "over_budget"
         name = payload.get("describe") or payload.get("job", {}).get("model", "")
         wire.send(result_conn, {"status": status, "error": failure(err, name)})
     finally:
@@ -81,12 +84,11 @@ def describe(target: str) -> dict[str, Any]:
 
 def run_job(payload: dict[str, Any], oracle_conn: Connection, result_conn: Connection) -> None:
     """Train, then send validation- and test-node predictions back with what it measured."""
-    import numpy as np
 
     from gbench import models
     from gbench.models.oracle import ValidationClient
     from gbench.models.plugin import Budget
-    from gbench.models.train import run_view
+    from gbench.models.train import run_view, seeded
     from gbench.runner.job import Job
     from gbench.timing import peak_memory_mb
 
@@ -95,9 +97,7 @@ def run_job(payload: dict[str, Any], oracle_conn: Connection, result_conn: Conne
     wire.send(result_conn, {"status": "started"})  # the budget clock starts now, not at fork
     if payload["threads"]:
         torch.set_num_threads(payload["threads"])
-    random.seed(job.seed)
-    np.random.seed(job.seed)
-    torch.manual_seed(job.seed)
+    seeded(job.seed, job.device)
     view = load_view(payload["view"], job.device)
     plugin = models.get(job.model)()
     budget = Budget(

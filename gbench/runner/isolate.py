@@ -256,7 +256,7 @@ class Flight:
                 out.error = f"stopped after {budget.seconds_per_trial:g}s budget (+ start grace)"
             return out
         status = payload.get("status")
-        out.status = status if status in ("ok", "failed", "over_budget") else "failed"
+        out.status = status if status in ("ok", "failed", "over_budget", "skipped") else "failed"
         out.error = str(payload.get("error", ""))[:4000]
         if status != out.status:
             out.error = f"the child's result is malformed: status {str(status)[:40]!r}"

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Kind = Literal["trial", "final"]
-Status = Literal["ok", "failed", "timeout", "crashed", "over_budget"]
+Status = Literal["ok", "failed", "timeout", "crashed", "over_budget", "skipped"]
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Only finished final runs count; where a unit was run more than once (``--force``), the
 latest run is the result and the count of runs says so. Each row carries the search budget
 its (suite, model, task) used: trials counted in the store and their wall-clock seconds,
-as the runner measured them.
+as the runner measured them, and the configurations skipped as over the parameter cap.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from gbench.runner.tracking import Tracker
 
 __all__ = ["COLUMNS", "results", "rows"]
 
-UNIT = ("suite", "model", "task", "task_version", "split", "seed")
+UNIT = ("suite", "model", "task", "task_version", "protocol", "split", "seed")
 SEARCH = ("suite", "model", "task", "task_version", "plugin_sha256")
 
 
@@ -36,10 +36,11 @@ def results(uri: str | None = None, suite: str | None = None) -> list[Result]:
     for run, count in latest.values():
         parent = run.data.tags.get(record.PARENT_RUN, "")
         values = record.from_store(run.data.tags, run.data.metrics, parents.get(parent, {}))
-        trials, seconds = budget.get(tuple(values.get(k, "") for k in SEARCH), (0, 0.0))
+        trials, seconds, skipped = budget.get(tuple(values.get(k, "") for k in SEARCH), NONE)
         values.update(
             source="gbench run",
             trials=trials,
+            skipped_trials=skipped,
             search_seconds=seconds,
             runs=count,
             run_id=run.info.run_id,
@@ -55,8 +56,12 @@ def rows(uri: str | None = None, suite: str | None = None) -> list[dict[str, Any
     return [record.row(r) for r in results(uri, suite)]
 
 
-def search_budget(tracker: Tracker) -> dict[tuple[str, ...], tuple[int, float]]:
-    """Trials and their summed wall-clock seconds per (suite, model, task, version, plugin).
+NONE = (0, 0.0, 0)
+
+
+def search_budget(tracker: Tracker) -> dict[tuple[str, ...], tuple[int, float, int]]:
+    """Trials, their summed wall-clock seconds and the configurations skipped as over the
+    parameter cap (not trials) per (suite, model, task, version, plugin).
 
     A trial rerun with ``--force`` counts once (its latest run), as results do.
     """
@@ -67,9 +72,11 @@ def search_budget(tracker: Tracker) -> dict[tuple[str, ...], tuple[int, float]]:
         key = tuple(run.data.tags.get(record.tag(k), "") for k in (*SEARCH, record.TRIAL))
         if key not in latest or run.info.start_time > latest[key].info.start_time:
             latest[key] = run
-    budget: dict[tuple[str, ...], tuple[int, float]] = {}
+    budget: dict[tuple[str, ...], tuple[int, float, int]] = {}
     for key in sorted(latest):
-        trials, seconds = budget.get(key[:-1], (0, 0.0))
-        spent = latest[key].data.metrics.get("wall_seconds", 0.0)  # measured by the runner
-        budget[key[:-1]] = (trials + 1, seconds + spent)
+        trials, seconds, skipped = budget.get(key[:-1], NONE)
+        run = latest[key]
+        spent = run.data.metrics.get("wall_seconds", 0.0)  # measured by the runner
+        was_skipped = run.data.tags.get(record.tag(record.STATUS)) == "skipped"
+        budget[key[:-1]] = (trials + (not was_skipped), seconds + spent, skipped + was_skipped)
     return budget

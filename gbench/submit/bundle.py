@@ -85,7 +85,7 @@ def build(
         ]
         entry = _task_entry(tracker, plugin, task, task_rows)
         tasks.append({**facts, **entry})
-        search = {k: entry["used"][k] for k in ("trials", "search_seconds")}
+        search = {k: entry["used"][k] for k in ("trials", "search_seconds", "skipped_trials")}
         results += [{**r, **search} for r in task_rows]
     return {
         "format": FORMAT,
@@ -124,7 +124,8 @@ def _task_entry(
             f"{model} has no finished result on {task.name} ({', '.join(missing)}); fix what "
             "the run logged for it and run `gbench submit` again (finished work is reused)"
         )
-    trials = _trials(tracker, plugin, task)
+    runs = _trials(tracker, plugin, task)
+    trials = [t for t in runs if t.data.tags.get(record.tag(record.STATUS)) != "skipped"]
     ok = [t for t in trials if t.data.tags.get(record.tag(record.STATUS)) == "ok"]
     scored = [
         (t.data.metrics["val_score"], json.loads(t.data.tags[record.tag("config")])) for t in ok
@@ -150,7 +151,8 @@ def _task_entry(
             "epochs": max(u[0] for u in uses),
             "seconds": max(u[1] for u in uses),
             "parameters": max(u[2] for u in uses),
-            "search_seconds": sum(t.data.metrics.get("wall_seconds", 0.0) for t in trials),
+            "search_seconds": sum(t.data.metrics.get("wall_seconds", 0.0) for t in runs),
+            "skipped_trials": len(runs) - len(trials),
         },
         "config": config,
         "summary": summary([r["test_score"] for r in rows]),

@@ -80,6 +80,9 @@ class Used(Strict):
     seconds: Annotated[float, Field(ge=0)]
     parameters: Annotated[int, Field(ge=0)]
     search_seconds: Annotated[float, Field(ge=0)]
+    skipped_trials: Annotated[int, Field(ge=0)] = Field(
+        0, description="Configurations over the parameter cap, sampled again (not trials)."
+    )
 
 
 class Summary(Strict):

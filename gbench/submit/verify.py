@@ -235,6 +235,7 @@ def _consistency(
         "config": entry["config"],
         "trials": entry["used"]["trials"],
         "search_seconds": entry["used"]["search_seconds"],
+        "skipped_trials": entry["used"].get("skipped_trials", 0),
     }
     out = []
     for r in rows:

@@ -152,6 +152,8 @@ class StallOnce(Model):
     def build(self, info: GraphInfo, params: dict[str, Any]) -> torch.nn.Module:
         from pathlib import Path
 
+        if torch.empty(0).device.type == "meta":  # the runner counting parameters first
+            return Linear(info)
         folder = Path(os.environ["GBENCH_TEST_STALL"])
         with (folder / "jobs").open("a") as log:
             log.write(f"{info.name} {sorted(params.items())}\n")

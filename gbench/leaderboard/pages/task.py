@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 from gbench.leaderboard import plots, stats
 from gbench.leaderboard.columns import (
+    CI,
     ENTRY,
     HARDWARE,
     MFAMILY,
     MODEL,
+    PARAMS,
     RANK,
     SANDBOX,
+    SCORE,
     SOURCE,
+    SPLITS,
     TRAIN,
     WALL,
 )
@@ -24,6 +31,15 @@ COLUMNS = [  # an entry's columns, ranked first, with the per-run seconds and th
     *(WALL, TRAIN, SOURCE, SANDBOX, HARDWARE),
 ]
 
+
+CUSTOM_COLUMNS = [  # off-protocol runs: no rank, no tie marks, the configuration shown
+    MODEL,
+    replace(SCORE, best="", tie="", p="", help="Mean ± sample std (ddof=1) over splits, ×100"),
+    CI,
+    SPLITS,
+    PARAMS,
+    Column("configuration", "configuration", "code", help="The configuration given (--config)"),
+]
 
 PAIR_COLUMNS = [
     Column("model_a", "model a", "code"),
@@ -87,15 +103,25 @@ class TaskPage(Publisher):
             models = [self.board.label(e.model) for e in t.entries]
             p = {(self.board.label(q.a), self.board.label(q.b)): q.p for q in pairs}
             heat = self.site.svg(plots.p_matrix, models, p, f"task-{slug(name)}-pairs")
+        custom = Table(
+            f"{slug(name)}.custom",
+            "Off protocol: configurations outside the model's search space",
+            CUSTOM_COLUMNS,
+            [
+                {**self.entry_row(t, e), "configuration": json.dumps(e.config, sort_keys=True)}
+                for e in t.custom
+            ],
+        )
         units = sorted({(r["split"], r["seed"]) for e in t.entries for r in e.rows})
         self.site.page(
             self.site.page_of("task", name),
             "task.html",
             f"Task {name}",
-            [table, pairwise],
+            [table, pairwise, custom],
             task=t,
             table=table,
             pairwise=pairwise,
+            custom=custom,
             heat=heat,
             figure=figure,
             units=units,
