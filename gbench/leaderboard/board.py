@@ -26,6 +26,14 @@ LEVELS: tuple[str, ...] = (*get_args(SandboxLevel), UNKNOWN)
 """Sandbox levels, strongest first: an unrecorded level may have been none, so it is weakest."""
 
 
+def at_newest_version(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of each task's newest version: older versions measured a different spec."""
+    newest: dict[str, int] = {}
+    for r in rows:
+        newest[r["task"]] = max(newest.get(r["task"], r["task_version"]), r["task_version"])
+    return [r for r in rows if r["task_version"] == newest[r["task"]]]
+
+
 def unique(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
     """One row per (model, task, split, seed) at each task's newest version, and the
     conflicts found on the way: per model, one line per (version, task).
@@ -36,13 +44,9 @@ def unique(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, 
     suite. Rows of that same version that disagree (another score, or another source file)
     are a conflict: reported, never shown as a second entry.
     """
-    newest: dict[str, int] = {}
-    for r in rows:
-        newest[r["task"]] = max(newest.get(r["task"], r["task_version"]), r["task_version"])
     units: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
-    for r in rows:
-        if r["task_version"] == newest[r["task"]]:
-            units[(r["model"], r["task"], r["split"], r["seed"])].append(r)
+    for r in at_newest_version(rows):
+        units[(r["model"], r["task"], r["split"], r["seed"])].append(r)
     chosen: list[dict[str, Any]] = []
     disputed: dict[tuple[str, str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for key in sorted(units):
@@ -297,14 +301,10 @@ def custom_entries(rows: list[dict[str, Any]]) -> dict[str, list[Entry]]:
     import json
 
     units: dict[tuple[str, str, str], dict[tuple[int, int], dict[str, Any]]] = defaultdict(dict)
-    newest: dict[str, int] = {}
-    for r in rows:
-        newest[r["task"]] = max(newest.get(r["task"], r["task_version"]), r["task_version"])
-    trusted = sorted(rows, key=lambda r: SOURCES.index(r["source"]))
-    for r in trusted:
-        if r.get("protocol") == "custom" and r["task_version"] == newest[r["task"]]:
-            key = (r["task"], r["model"], json.dumps(r["config"], sort_keys=True))
-            units[key].setdefault((r["split"], r["seed"]), r)
+    custom = [r for r in at_newest_version(rows) if r.get("protocol") == "custom"]
+    for r in sorted(custom, key=lambda r: SOURCES.index(r["source"])):  # most trusted first
+        key = (r["task"], r["model"], json.dumps(r["config"], sort_keys=True))
+        units[key].setdefault((r["split"], r["seed"]), r)
     out: dict[str, list[Entry]] = defaultdict(list)
     for (task, model, _), by_unit in sorted(units.items()):
         out[task].append(Entry(model, task, [by_unit[u] for u in sorted(by_unit)]))

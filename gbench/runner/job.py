@@ -7,8 +7,9 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from gbench.record import Status
+
 Kind = Literal["trial", "final"]
-Status = Literal["ok", "failed", "timeout", "crashed", "over_budget", "skipped"]
 
 
 @dataclass(frozen=True)
