@@ -98,6 +98,8 @@ class Result(BaseModel):
     oracle_queries: Annotated[int | None, METRIC, BY_RUNNER, Field(ge=0)] = None
     peak_memory_mb: Annotated[float | None, METRIC, BY_CHILD] = None
     memory_estimate_mb: Annotated[float | None, METRIC, BY_RUNNER] = None
+    # (estimate - measured peak) / measured peak: how far the pre-start estimate was off
+    memory_estimate_error: Annotated[float | None, DERIVED] = None
     device: Annotated[str, TAG] = ""
     sandbox: Annotated[SandboxLevel | None, TAG] = None
     search_parallelism: Annotated[int | None, TAG, Field(ge=1)] = None
@@ -130,6 +132,14 @@ class Result(BaseModel):
         if not math.isfinite(v):
             raise ValueError("must be a finite number")
         return v
+
+
+def estimate_error(row: dict[str, Any]) -> float | None:
+    """(memory estimate - measured peak) / measured peak, where a row has both."""
+    estimate, peak = row.get("memory_estimate_mb"), row.get("peak_memory_mb")
+    if estimate is None or not peak or math.isnan(estimate):
+        return None
+    return (estimate - peak) / peak
 
 
 COLUMNS: list[str] = list(Result.model_fields)

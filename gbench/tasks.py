@@ -90,6 +90,7 @@ class Suite:
     description: str
     tasks: tuple[str, ...]  # its own tasks, then those its sweeps expand to
     sweeps: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()  # run when no model is named
 
 
 def spec_hash(d: dict[str, Any]) -> str:
@@ -314,7 +315,8 @@ def load_suite(name: str) -> Suite:
         raise GbenchError(f"{path}: a suite needs a `name` and a `version`")
     sweeps = tuple(d.get("sweeps", ()))
     names = (*d.get("tasks", ()), *(t for s in sweeps for t in sweep_tasks(s)))
-    return Suite(d["name"], int(d["version"]), d.get("description", ""), names, sweeps)
+    models = tuple(d.get("models", ()))
+    return Suite(d["name"], int(d["version"]), d.get("description", ""), names, sweeps, models)
 
 
 def lock_path() -> Path:

@@ -42,6 +42,7 @@ SHIPPED = [
     "gt-sep",
     "nsd",
     "gbdt",
+    "sign",
 ]
 # gcn-dgl is shipped too; it runs in the `dgl` environment (tests/test_dgl.py).
 # Models that do not assume neighbours share a class (ego/neighbour separation, learned

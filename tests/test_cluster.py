@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 from pathlib import Path
 
@@ -50,7 +51,8 @@ def test_ray_cluster_gives_the_configurations_and_scores_of_one_local_worker(
         assert there["val_score"] == pytest.approx(here["val_score"], abs=1e-6)
         assert (here["executor"], there["executor"]) == ("local", "ray")
         assert there["sandbox"] == here["sandbox"] and there["trials"] == 3
-        assert there["memory_estimate_mb"] > there["peak_memory_mb"] > 0
+        assert there["memory_estimate_mb"] > 0 and there["peak_memory_mb"] > 0
+        assert there["memory_estimate_error"] is not None
         assert there["search_parallelism"] == 2 and here["search_parallelism"] == 1
 
 
@@ -125,7 +127,7 @@ def test_a_job_over_every_workers_memory_is_refused_before_it_starts(tasks: Path
     assert summary.n == 0 and summary.error.startswith("every search trial failed (the last: ")
     refused = [line for line in said if "needs an estimated" in line]
     assert len(refused) == 3 and refused[0].startswith("mlp / ray-hom trial 0: failed: needs")
-    assert "GiB of memory; the largest worker on this machine has" in refused[0]
+    assert "GiB of memory; this machine has" in refused[0] and "GiB free: " in refused[0]
 
 
 def test_requests_scale_with_the_graph_and_pack_gpus_in_quarters() -> None:
@@ -142,11 +144,11 @@ def test_requests_scale_with_the_graph_and_pack_gpus_in_quarters() -> None:
     assert gpu.gpus == 0.25 and gpu.threads == 1  # small: a quarter of a device
     assert request(small, budget, {}, 1, gpu_bytes=gpu.memory_bytes).gpus == 1.0
     assert request(small, budget, {}, 2, gpu_bytes=None).gpus == 0.0
-    assert refusal(Request(1, 0, 2 * GIB), 4 * GIB, "here") is None
-    why = refusal(Request(1, 0, 6 * GIB), 4 * GIB, "here")
+    assert refusal(Request(1, 0, 2 * GIB), 4 * GIB, "this machine") is None
+    why = refusal(Request(1, 0, 6 * GIB), 4 * GIB, "this machine")
     assert why == (
-        "needs an estimated 6.0 GiB of memory; the largest worker here has 4.0 GiB: "
-        "run it on a larger machine or cluster node, or choose a smaller task"
+        "needs an estimated 6.0 GiB of memory; this machine has 4.0 GiB free: run it on a "
+        "larger machine or cluster node, or choose a smaller task or configuration"
     )
 
 
@@ -167,3 +169,70 @@ def test_an_address_where_no_cluster_answers_is_one_line_naming_the_fix(tasks: P
         CliRunner().invoke(cli, args, catch_exceptions=False)
     said = str(raised.value)
     assert "\n" not in said and "cannot connect" in said and "ray start --head" in said
+
+
+def test_a_configuration_declaring_more_than_the_free_memory_is_refused_with_both_numbers(
+    tasks: Path,
+) -> None:
+    """The estimate follows the structure a configuration declares: one whose hidden width
+    needs terabytes is refused before it starts, with the estimate and the free memory; the
+    run goes on and the configuration that fits runs, its estimate's error recorded."""
+    from gbench.runner.bench import Benchmark
+
+    said: list[str] = []
+    huge = {"hidden": 10**9, "layers": 2, "dropout": 0.5, "lr": 0.01, "weight_decay": 5e-4}
+    uri = f"sqlite:///{tasks / 'm.db'}"
+    for config, off in ((huge, True), ({**huge, "hidden": 32}, False)):
+        bench = Benchmark("mini", ["mlp"], uri, config, threads=1, log=said.append,
+                          off_protocol=off)  # fmt: skip
+        bench.tasks = bench.tasks[:1]
+        (summary,) = bench.run()
+        assert summary.n == (0 if off else 2)
+    refused = [line for line in said if "needs an estimated" in line]
+    assert len(refused) == 2  # both splits, none started
+    estimate, free = (float(v) for v in re.findall(r"([\d.]+) GiB", refused[0]))
+    assert estimate > 1000 and 0 < free < 10**4 and "this machine has" in refused[0]
+    (row, _) = results(uri).values()
+    assert row["memory_estimate_mb"] > 0 and row["peak_memory_mb"] > 0
+    error = (row["memory_estimate_mb"] - row["peak_memory_mb"]) / row["peak_memory_mb"]
+    assert row["memory_estimate_error"] == pytest.approx(error)
+
+
+def test_the_estimate_charges_what_each_kind_of_plugin_keeps() -> None:
+    from gbench import data
+    from gbench.models.described import PluginInfo
+    from gbench.tasks import TaskBudget
+
+    graph = data.load("csbm:n=20000,deg=6,h=0.5,classes=3,dim=8,snr=1.5,seed=0")
+    budget = TaskBudget(trials=1, max_epochs=1, patience=1, seconds_per_trial=1,
+                        max_parameters=1000, search_seed=0, warmup_epochs=0)  # fmt: skip
+    base = {"name": "p", "registered_as": "p", "version": "1", "backend": "torch",
+            "authors": [], "paper": "", "code": "", "licence": "", "citation": "",
+            "space": {}}  # fmt: skip
+
+    def estimate(entry: str, family: str, **config: int) -> int:
+        info = PluginInfo(**base, entry=entry, family=family)
+        return memory_estimate(graph, budget, config, info)
+
+    mlp, gnn = estimate("build", "mlp"), estimate("build", "gnn")
+    assert gnn > mlp  # the sparse adjacency and the propagated activations
+    assert estimate("build", "gnn", layers=4) > gnn
+    assert estimate("build", "gnn", heads=8) > estimate("build", "gnn", heads=1)
+    # precomputed hops: one more [n, features] copy per hop
+    hop = graph.num_nodes * graph.num_features * 4
+    assert estimate("fit", "propagation", K=3) - estimate("fit", "propagation", K=2) == hop
+    # a fit plugin trains in its own batches: no full-graph activations are charged
+    assert estimate("fit", "gnn", hidden=256) == estimate("fit", "gnn", hidden=16)
+
+
+def test_a_job_that_fits_alone_waits_for_running_jobs_instead_of_being_refused() -> None:
+    from gbench.runner.requests import WAIT, free_memory
+    from gbench.runner.schedule import Local
+
+    local = Local.__new__(Local)  # its verdict needs only the isolation's memory cap
+    local.iso, local.gpu_bytes = type("Iso", (), {"memory_bytes": 10**15})(), None
+    free = free_memory(False)
+    alone = Request(1, 0, free // 2)
+    assert local.verdict(alone, []) is None
+    assert local.verdict(alone, [Request(1, 0, free // 2 + GIB)]) == WAIT
+    assert local.verdict(Request(1, 0, 2 * free), []).startswith("needs an estimated")

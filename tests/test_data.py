@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import json
 import os
 import shutil
@@ -17,6 +16,7 @@ from gbench.data.cards import Card, RawFile, cards
 from gbench.data.files import sha256_file
 from gbench.errors import DataFileError, GbenchError
 from gbench.registry import UnknownNameError
+from tests.ogb_fixture import write_unpacked
 
 
 def offline_cards() -> list[str]:
@@ -269,37 +269,19 @@ def test_gnn_benchmark_npz_loader(
     assert (counts == spec.train_per_class).all()  # Shchur et al.: 20 per class
 
 
-def write_ogb_arxiv_like(root: Path, n: int = 50) -> None:
-    rng = np.random.default_rng(0)
-    d = root / "ogbn_arxiv"
-    (d / "raw").mkdir(parents=True)
-    (d / "split" / "time").mkdir(parents=True)
-    (d / "RELEASE_v1.txt").write_text("test copy\n")
-
-    def csv(path: Path, rows: np.ndarray) -> None:
-        with gzip.open(path, "wt") as f:
-            np.savetxt(f, rows, delimiter=",", fmt="%s")
-
-    csv(d / "raw" / "edge.csv.gz", rng.integers(0, n, size=(120, 2)))
-    csv(d / "raw" / "node-feat.csv.gz", rng.normal(size=(n, 8)).round(4))
-    csv(d / "raw" / "node-label.csv.gz", rng.integers(0, 40, size=(n, 1)))
-    csv(d / "raw" / "node_year.csv.gz", rng.integers(2010, 2020, size=(n, 1)))
-    csv(d / "raw" / "num-node-list.csv.gz", np.array([[n]]))
-    csv(d / "raw" / "num-edge-list.csv.gz", np.array([[120]]))
-    perm = rng.permutation(n)
-    for part, idx in zip(("train", "valid", "test"), np.split(perm, [30, 40]), strict=True):
-        csv(d / "split" / "time" / f"{part}.csv.gz", idx[:, None])
+PARTS = ("train", "valid", "test")
 
 
 def test_ogb_loader_reads_official_layout_without_prompting(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write_ogb_arxiv_like(tmp_path)
+    write_unpacked(tmp_path)
     with open(os.devnull) as devnull:  # a prompt would fail at end of input, not hang
         monkeypatch.setattr("sys.stdin", devnull)
         g = data.load("ogbn-arxiv", root=tmp_path)
-    assert g.num_nodes == 50 and g.directed
-    assert (len(g.train_idx), len(g.val_idx), len(g.test_idx)) == (30, 10, 10)
+    assert g.num_nodes == 240 and g.directed and g.num_classes == 40
+    split = {p: len(np.loadtxt(tmp_path / f"ogbn_arxiv/split/time/{p}.csv.gz")) for p in PARTS}
+    assert (len(g.train_idx), len(g.val_idx), len(g.test_idx)) == tuple(split.values())
 
 
 def test_ogb_prompts_are_answered() -> None:
@@ -335,3 +317,13 @@ def test_bad_synthetic_name_is_one_line() -> None:
     with pytest.raises(GbenchError) as err:
         data.card("csbm:n=100,hh=0.2")
     assert "hh" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_edge_symmetry_is_every_reverse_present() -> None:
+    from gbench.data.audit import symmetric
+
+    both = np.array([[0, 1, 1, 2, 2, 2], [1, 0, 2, 1, 2, 2]])  # with a repeated self-loop
+    assert symmetric(both, 3)
+    assert not symmetric(np.array([[0, 1, 1], [1, 0, 2]]), 3)  # 2 -> 1 missing
+    assert not symmetric(np.array([[2], [0]]), 3)  # the reverse would sort past the end
+    assert symmetric(np.zeros((2, 0), dtype=np.int64), 3)

@@ -431,7 +431,8 @@ def test_levels_wall_seconds_and_child_reported_marks(tmp_path: Path) -> None:
     shown = headers(html)
     assert {"seconds", "wall s / run", "params", "sandbox", "at once"} <= set(shown)
     assert task["mixed"]["search_parallelism"] == 2 and task["older"]["search_parallelism"] is None
-    assert [h for h in shown if "†" in h] == ["train s / run †"]
+    assert {h for h in shown if "†" in h} == {"train s / run †", "s / epoch †", "peak MiB †"}
+    assert {"estimate MiB", "estimate error", "hardware"} <= set(shown)  # the cost table's
     cells = re.findall(r'<td class="seconds[^"]*"[^>]*>([^<]*)</td>', html)
     assert "1.80 †" in cells and "6.00" in cells and "6.00 †" not in cells  # the budget's cells
     assert 'class="badge b-none"' in html and 'class="badge b-landlock-netns"' in html
@@ -464,6 +465,35 @@ def test_the_dataset_page_follows_the_declared_family(tmp_path: Path) -> None:
     assert "not recorded" in (site / "task" / f"mini-h{HS[2]}.html").read_text()  # no dataset
     # one generated point (the lookalike is no second one) is no curve: no figure is drawn
     assert 'class="plot-figure"' not in (site / "index.html").read_text()
+
+
+def test_a_suite_of_graphs_of_several_sizes_plots_cost_against_size(tmp_path: Path) -> None:
+    """Generated graphs of three sizes (their declared generator parameters): the suite page
+    draws seconds per epoch and peak memory against nodes, and every task page has the cost
+    table beside the scores."""
+    b = bundle("m", "verified", 0.5, "https://example.org")
+    sizes = {f"graph-{n}": n for n in (1000, 10_000, 100_000)}
+    facts = {
+        name: {
+            "title": name,
+            "family": "synthetic",
+            "generator": {"kind": "csbm", "params": {"n": n}},
+        }
+        for name, n in sizes.items()
+    }
+    described(b, facts, list(sizes))
+    for r in b["results"]:
+        n = sizes[f"graph-{(1000, 10_000, 100_000)[HS.index(r['task'][len('mini-h') :])]}"]
+        r |= {"epoch_seconds": n / 1e4, "peak_memory_mb": 300 + n / 100}
+        r |= {"memory_estimate_mb": 320 + n / 100}
+    site = build_from(tmp_path, b)
+    suite = (site / "suite" / "mini.html").read_text()
+    assert "Cost against graph size" in suite and "peak memory (MiB)" in suite
+    cost = json.loads((site / "task" / f"mini-h{HS[2]}.cost.json").read_text())
+    (row,) = cost
+    assert row["peak_memory_mb"] == 1300 and row["epoch_seconds"] == 10.0
+    assert row["memory_estimate_error"] == pytest.approx(20 / 1300)
+    assert row["hardware"] == "NVIDIA H100"
 
 
 def test_same_inputs_same_bytes_without_data_specs_or_plugins(store: Store, site: Path) -> None:

@@ -107,6 +107,23 @@ def test_the_synthetic_suite_names_one_sweep_that_expands_to_every_swept_task() 
     assert rsn["dataset"].endswith("kernel=exp,decay=0.05,seed=0") and rsn["version"] == 1
 
 
+def test_the_scale_suite_runs_its_own_models_on_graphs_of_1e5_to_1e7_nodes() -> None:
+    from gbench import data
+    from gbench.models import names as model_names
+
+    suite = tasks.load_suite("scale")
+    sizes = []
+    for name in suite.tasks:
+        t = tasks.load_task(name)
+        params = dict(p.split("=") for p in data.card(t.dataset).name.split(":")[1].split(","))
+        assert float(params["deg"]) == 10 and 64 <= int(params["dim"]) <= 128, name
+        sizes.append(int(float(params["n"])))
+    assert sizes == [10**5, 10**6, 10**7]
+    assert suite.models == ("mlp", "sgc", "sign", "gcn") and set(suite.models) <= set(model_names())
+    listed = json.loads(CliRunner().invoke(cli, ["tasks", "suites", "--format", "json"]).stdout)
+    assert next(s for s in listed if s["name"] == "scale")["models"] == list(suite.models)
+
+
 def test_resolved_specs_are_the_flat_specs_the_lock_pins() -> None:
     """The lock holds the hashes of the flat files that templates and the sweep replaced."""
     lock = json.loads(tasks.lock_path().read_text())
@@ -302,6 +319,7 @@ def test_a_users_own_tasks_folder_with_its_own_templates_and_sweep(
             "description": "",
             "tasks": ["solo", "deg2", "deg3"],
             "sweeps": ["deg"],
+            "models": [],
         }
     ]
     typo = write(shutil.copytree(root, tmp_path / "typo"), {"suites/typo.toml": TYPO})

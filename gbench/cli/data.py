@@ -94,6 +94,8 @@ def _card_text(i: dict[str, Any]) -> str:
     lines.append(f"  {'files':<10} {len(i['files'])} raw file(s), present locally: {i['present']}")
     for f in i["files"]:
         lines.append(f"    {f['path']}  {f['bytes']:,} B  sha256 {f['sha256']}")
+    for a in i["archives"]:
+        lines.append(f"  {'archive':<10} {a['url']}  {a['bytes']:,} B  sha256 {a['sha256']}")
     m = i["measured"]
     if m is None:
         lines.append("  measured   not yet (load it once: files are needed)")

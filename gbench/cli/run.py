@@ -26,7 +26,12 @@ from gbench.errors import GbenchError
 
 @click.command()
 @click.option("--suite", default="quick", show_default=True, help="Suite of tasks (tasks/suites).")
-@click.option("--model", "models", multiple=True, help="Registered name or FILE.py:Class; repeat.")
+@click.option(
+    "--model",
+    "models",
+    multiple=True,
+    help="Registered name or FILE.py:Class; repeat. Default: the suite's models, else mlp and gcn.",
+)
 @tracking_uri_option()
 @click.option(
     "--config",
@@ -67,10 +72,11 @@ def run(
 ) -> None:
     """Run SUITE's tasks for each model: search, then every split, all tracked in MLflow."""
     from gbench.runner.bench import Benchmark, load_config
+    from gbench.tasks import load_suite
 
     bench = Benchmark(
         suite,
-        list(models or ("mlp", "gcn")),
+        list(models or load_suite(suite).models or ("mlp", "gcn")),
         tracking_uri,
         load_config(config_file),
         device,

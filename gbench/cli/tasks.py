@@ -81,9 +81,13 @@ def suites(fmt: str) -> None:
 
     rows = [vars(t.load_suite(name)) for name in t.suite_names()]
     human = "\n".join(
-        f"{s['name']} v{s['version']} ({len(s['tasks'])} tasks): {s['description']}" for s in rows
+        f"{s['name']} v{s['version']} ({len(s['tasks'])} tasks"
+        + (f"; models {', '.join(s['models'])}" if s["models"] else "")
+        + f"): {s['description']}"
+        for s in rows
     )
-    emit([{**s, "tasks": list(s["tasks"]), "sweeps": list(s["sweeps"])} for s in rows], fmt, human)
+    lists = ("tasks", "sweeps", "models")
+    emit([{**s, **{k: list(s[k]) for k in lists}} for s in rows], fmt, human)
 
 
 @tasks.command()

@@ -16,9 +16,29 @@ CARDS_DIR = Path(__file__).with_name("cards")
 
 @dataclass(frozen=True)
 class RawFile:
+    """A file the loader reads, kept in the data root at ``path``."""
+
     path: str
     bytes: int
     sha256: str
+
+    @property
+    def name(self) -> str:
+        return self.path.rpartition("/")[2]
+
+
+@dataclass(frozen=True)
+class Archive:
+    """A file fetched from ``url`` and unpacked by the dataset's library, which then deletes
+    it: pinned like a raw file, and checked before the library opens it."""
+
+    url: str
+    bytes: int
+    sha256: str
+
+    @property
+    def name(self) -> str:
+        return self.url.rpartition("/")[2]
 
 
 @dataclass(frozen=True)
@@ -51,6 +71,7 @@ class Card:
     published: dict[str, Any]
     splits: SplitSpec
     files: tuple[RawFile, ...]
+    archives: tuple[Archive, ...] = ()
     notes: str = ""
     url: str = ""
     hashes: dict[str, Any] = field(default_factory=dict)
@@ -72,10 +93,16 @@ class Card:
             published=dict(d["published"]),
             splits=SplitSpec(**d["splits"]),
             files=tuple(RawFile(**f) for f in d.get("files", [])),
+            archives=tuple(Archive(**a) for a in d.get("archives", [])),
             notes=d.get("notes", ""),
             url=d.get("url", ""),
             hashes=dict(d.get("hashes", {})),
         )
+
+    def downloads(self) -> dict[str, RawFile | Archive]:
+        """Every file a download of this dataset may fetch, by file name, with its pin."""
+        pins: list[RawFile | Archive] = [*self.files, *self.archives]
+        return {f.name: f for f in pins}
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
-from gbench.data.cards import Card, RawFile
+from gbench.data.cards import Archive, Card, RawFile
 from gbench.errors import DataFileError
 
 CHUNK = 1 << 20
@@ -44,13 +44,17 @@ def fix_hint(card: Card) -> str:
 
 def file_problem(f: RawFile, root: Path) -> str | None:
     """What is wrong with raw file ``f`` under ``root`` (missing, truncated, corrupt), or None."""
-    path = root / f.path
+    return pin_problem(f, root / f.path)
+
+
+def pin_problem(pin: RawFile | Archive, path: Path) -> str | None:
+    """What is wrong with the file at ``path`` against ``pin``'s size and sha256, or None."""
     if not path.is_file():
         return "missing"
     st = path.stat()
-    if st.st_size != f.bytes:
-        return f"truncated or wrong size ({st.st_size} bytes, expected {f.bytes})"
-    if _verified_sha256(str(path.resolve()), st.st_size, st.st_mtime_ns) != f.sha256:
+    if st.st_size != pin.bytes:
+        return f"truncated or wrong size ({st.st_size} bytes, expected {pin.bytes})"
+    if _verified_sha256(str(path.resolve()), st.st_size, st.st_mtime_ns) != pin.sha256:
         return "corrupt (sha256 differs)"
     return None
 

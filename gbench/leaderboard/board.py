@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
+from gbench import record
 from gbench.leaderboard import stats
 from gbench.leaderboard.aggregates import Aggregates, aggregates, profile
 from gbench.leaderboard.facts import DatasetFacts, Known, SuiteFacts, TaskFacts
@@ -136,6 +137,31 @@ class Entry:
     def wall_seconds(self) -> float | None:
         """Mean wall-clock seconds of one final run, as the runner measured them."""
         return known_mean(r["wall_seconds"] for r in self.rows)
+
+    @property
+    def epoch_seconds(self) -> float | None:
+        """Mean seconds of one training epoch, as the child reported them."""
+        return known_mean(r["epoch_seconds"] for r in self.rows)
+
+    @property
+    def peak_memory_mb(self) -> float | None:
+        """The largest peak memory of any final run: what a machine must have for it."""
+        known = [r["peak_memory_mb"] for r in self.rows if r["peak_memory_mb"] is not None]
+        return max(known) if known else None
+
+    @property
+    def memory_estimate_mb(self) -> float | None:
+        """The runner's estimate made before the run with the largest peak started."""
+        known = [r for r in self.rows if r["peak_memory_mb"] is not None]
+        return (
+            max(known, key=lambda r: r["peak_memory_mb"])["memory_estimate_mb"] if known else None
+        )
+
+    @property
+    def memory_estimate_error(self) -> float | None:
+        """The estimate's relative error furthest from zero over the final runs."""
+        known = [record.estimate_error(r) for r in self.rows]
+        return max((e for e in known if e is not None), key=abs, default=None)
 
     @property
     def run_seconds(self) -> float | None:

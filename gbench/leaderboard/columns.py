@@ -101,6 +101,37 @@ SANDBOX = Column(
     "unknown: not recorded (older runs, submitted numbers)",
 )
 HARDWARE = Column("hardware", "hardware")
+EPOCH = Column(
+    "epoch_seconds",
+    "s / epoch",
+    "seconds",
+    best="min",
+    origin="epoch_seconds",
+    help="Seconds of one training epoch, mean over the final runs (warm-up epochs left out)",
+)
+PEAK = Column(
+    "peak_memory_mb",
+    "peak MiB",
+    "int",
+    best="min",
+    origin="peak_memory_mb",
+    help="Peak memory of a final run, the largest over the splits: resident set on the CPU, "
+    "allocated on a GPU",
+)
+ESTIMATE = Column(
+    "memory_estimate_mb",
+    "estimate MiB",
+    "int",
+    origin="memory_estimate_mb",
+    help="The runner's memory estimate, made before that run started from the graph's sizes, "
+    "the configuration's structure and the plugin's kind",
+)
+ESTIMATE_ERROR = Column(
+    "memory_estimate_error",
+    "estimate error",
+    "float",
+    help="(estimate − measured peak) / measured peak, the one furthest from 0 over the splits",
+)
 BEST_OR_TIED = Column(
     "best_or_tied",
     "★/≈ tasks",

@@ -116,6 +116,34 @@ def sweep(
     return _svg(fig, salt)
 
 
+def scaling(
+    series: Mapping[str, Sequence[tuple[int, float | None, float | None]]],
+    style: Mapping[str, Style],
+    salt: str,
+) -> str:
+    """Cost against graph size, one line per model on two log-log panels: seconds per epoch
+    and peak memory; ``series[label] = [(nodes, epoch seconds, peak MiB)]``."""
+    import matplotlib
+
+    with matplotlib.rc_context(RC):
+        fig = _figure(9.6, 3.4)
+        panels = fig.subplots(1, 2)
+        for ax, k, ylabel in zip(
+            panels, (1, 2), ("seconds per epoch", "peak memory (MiB)"), strict=True
+        ):
+            for label in sorted(series):
+                colour, marker = style[label]
+                pts = sorted((p[0], p[k]) for p in series[label] if p[k] is not None)
+                xs, ys = [x for x, _ in pts], [y for _, y in pts]
+                ax.plot(xs, ys, color=colour, marker=marker, ms=4.5, lw=1.6, label=label)
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_xlabel("nodes")
+            ax.set_ylabel(ylabel)
+        panels[1].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
+    return _svg(fig, salt)
+
+
 def pareto_front(points: Sequence[tuple[str, float, float]]) -> list[str]:
     """Labels of the points no other point beats on both time (lower) and score (higher)."""
     front, best = [], -math.inf

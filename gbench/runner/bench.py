@@ -308,7 +308,8 @@ class Benchmark:
             else:
                 todo.append(job)
         outcomes: dict[tuple[int, int], Outcome] = {}
-        asked = [Work(job, graph, task, digest) for job in todo]  # side by side
+        info = self.plugins[model].info
+        asked = [Work(job, graph, task, digest, info) for job in todo]  # side by side
         while len(outcomes) < len(todo):
             for outcome in (yield asked):  # recorded as it comes: an interruption keeps it
                 job = outcome.job
@@ -398,7 +399,7 @@ class Benchmark:
                     number,
                     self.device,
                 )
-                asked.append(Work(job, graph, task, digest))
+                asked.append(Work(job, graph, task, digest, self.plugins[model].info))
             running += len(asked)
             if not running:
                 if study.too_many_skipped:

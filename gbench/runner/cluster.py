@@ -26,7 +26,7 @@ from gbench.errors import GbenchError
 from gbench.graph import Graph, Split
 from gbench.runner.isolate import score_test
 from gbench.runner.job import Job, Outcome
-from gbench.runner.requests import Request, request
+from gbench.runner.requests import Request, refusal, request
 from gbench.tasks import TaskBudget
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ class RayExecutor:
     """Jobs as Ray tasks on the cluster at ``address`` (or ``RAY_ADDRESS``), else on a Ray
     started for this run and stopped at its end."""
 
-    where = "in the Ray cluster"
+    where = "the largest node of the Ray cluster"
     largest_payload: ClassVar[int] = 0  # bytes sent with one job, references excluded
 
     def __init__(
@@ -87,9 +87,13 @@ class RayExecutor:
         self.running: dict[Any, Work] = {}
 
     def request(self, work: Work) -> Request:
-        return request(
-            work.graph, work.task.budget, work.job.config, self.threads or 1, self.gpu_bytes
-        )
+        budget, config = work.task.budget, work.job.config
+        return request(work.graph, budget, config, self.threads or 1, self.gpu_bytes, work.plugin)
+
+    def verdict(self, req: Request, running: list[Request]) -> str | None:
+        """Ray packs jobs by their requests and queues what does not fit now; a job over the
+        largest node's memory could never start."""
+        return refusal(req, self.largest_memory, self.where)
 
     def start(self, work: Work, request: Request) -> None:
         job = work.job

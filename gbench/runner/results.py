@@ -38,6 +38,7 @@ def results(uri: str | None = None, suite: str | None = None) -> list[Result]:
         values = record.from_store(run.data.tags, run.data.metrics, parents.get(parent, {}))
         trials, seconds, skipped = budget.get(tuple(values.get(k, "") for k in SEARCH), NONE)
         values.update(
+            memory_estimate_error=record.estimate_error(values),
             source="gbench run",
             trials=trials,
             skipped_trials=skipped,

@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 import torch
 
 from gbench.runner.job import Job, Outcome
-from gbench.runner.requests import Request, refusal, request
+from gbench.runner.requests import WAIT, Request, free_memory, refusal, request
 
 if TYPE_CHECKING:
     from gbench.graph import Graph
+    from gbench.models.described import PluginInfo
     from gbench.runner.bench import TaskSummary
     from gbench.runner.isolate import Flight, Isolation
     from gbench.tasks import Task
@@ -37,6 +38,7 @@ class Work:
     graph: Graph
     task: Task
     digest: str  # the dataset's content sha256
+    plugin: PluginInfo  # its kind and family size the memory estimate
 
 
 Pipeline = Generator[list[Work], list[Outcome], "TaskSummary"]
@@ -48,10 +50,14 @@ RETRIES = 2  # more tries for a job whose worker died under it (not for its own 
 class Executor(Protocol):
     """Where jobs run: this machine's sandboxed children, or a Ray cluster's workers."""
 
-    where: str  # "on this machine", "in the Ray cluster": for refusals
-    largest_memory: int  # bytes: the most any one worker has
+    where: str  # "this machine", "the largest node of the Ray cluster": for refusals
 
     def request(self, work: Work) -> Request: ...
+
+    def verdict(self, req: Request, running: list[Request]) -> str | None:
+        """None to start the job now, ``WAIT`` to start it when a running job has ended, else
+        the one-line reason it is refused."""
+        ...
 
     def start(self, work: Work, request: Request) -> None: ...
 
@@ -65,16 +71,24 @@ class Executor(Protocol):
 class Local:
     """Up to ``workers`` sandboxed children on this machine, ``threads`` each."""
 
-    where = "on this machine"
+    where = "this machine"
 
     def __init__(self, iso: Isolation, threads: int | None, gpu_bytes: int | None) -> None:
         self.iso, self.threads, self.gpu_bytes = iso, threads, gpu_bytes
-        self.largest_memory = iso.memory_bytes
         self.flights: dict[Flight, Work] = {}
 
     def request(self, work: Work) -> Request:
         threads = self.threads or torch.get_num_threads()
-        return request(work.graph, work.task.budget, work.job.config, threads, self.gpu_bytes)
+        config = work.job.config
+        return request(work.graph, work.task.budget, config, threads, self.gpu_bytes, work.plugin)
+
+    def verdict(self, req: Request, running: list[Request]) -> str | None:
+        """Against the memory free now (the GPU's for jobs on a GPU): running jobs are charged
+        their whole estimates, so a job that would fit alone waits for them instead."""
+        free = min(self.iso.memory_bytes, free_memory(self.gpu_bytes is not None))
+        if running:
+            return WAIT if req.memory_bytes > free - sum(r.memory_bytes for r in running) else None
+        return refusal(req, free, self.where)
 
     def start(self, work: Work, request: Request) -> None:
         from gbench.runner.isolate import Flight
@@ -151,7 +165,10 @@ class Scheduler:
                 while queue and len(running) < self.workers:
                     pipe, work, tries = queue.popleft()
                     req = executor.request(work)
-                    why = refusal(req, executor.largest_memory, executor.where)
+                    why = executor.verdict(req, [r for _, _, r in running.values()])
+                    if why == WAIT:
+                        queue.appendleft((pipe, work, tries))
+                        break
                     if why:  # before it starts: it could only be killed halfway
                         ended(pipe, Outcome(work.job, "failed", why))
                         continue

@@ -80,6 +80,10 @@ class Publisher:
             "source": e.source,
             "sandbox": e.sandbox,
             "hardware": e.hardware,
+            "epoch_seconds": e.epoch_seconds,
+            "peak_memory_mb": e.peak_memory_mb,
+            "memory_estimate_mb": e.memory_estimate_mb,
+            "memory_estimate_error": e.memory_estimate_error,
             "config": e.config,
         }
 

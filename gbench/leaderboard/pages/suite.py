@@ -103,6 +103,7 @@ class SuitePage(Publisher):
             slug(name),
         )
         figures: dict[str, Any] = {"cd": None, "ranks": None, "pareto": None, "profile": None}
+        figures["scaling"] = self.scaling(ran, stem)
         if s.profile:
             figures["profile"] = self.site.svg(
                 plots.performance_profile,
@@ -144,6 +145,24 @@ class SuitePage(Publisher):
                 f"{stem}-pareto",
             )
         return figures
+
+    def scaling(self, ran: list[str], stem: str) -> str | None:
+        """Time per epoch and peak memory against the number of nodes, where the suite's
+        tasks are generated graphs of more than one size (the scale suite)."""
+        sizes = {}
+        for t in ran:
+            g = self.generator(self.board.tasks[t].dataset)
+            n = g.params.get("n") if g else None
+            if isinstance(n, int | float):
+                sizes[t] = int(n)
+        if len(set(sizes.values())) < 2:
+            return None
+        series: dict[str, list[tuple[int, float | None, float | None]]] = {}
+        for t, n in sizes.items():
+            for e in self.board.tasks[t].entries:
+                point = (n, e.epoch_seconds, e.peak_memory_mb)
+                series.setdefault(self.board.label(e.model), []).append(point)
+        return self.site.svg(plots.scaling, series, self.site.style, f"{stem}-scaling")
 
 
 def spread(key: str, value: Interval) -> dict[str, float]:

@@ -9,10 +9,14 @@ from gbench.leaderboard import plots, stats
 from gbench.leaderboard.columns import (
     CI,
     ENTRY,
+    EPOCH,
+    ESTIMATE,
+    ESTIMATE_ERROR,
     HARDWARE,
     MFAMILY,
     MODEL,
     PARAMS,
+    PEAK,
     RANK,
     SANDBOX,
     SCORE,
@@ -39,6 +43,11 @@ CUSTOM_COLUMNS = [  # off-protocol runs: no rank, no tie marks, the configuratio
     SPLITS,
     PARAMS,
     Column("configuration", "configuration", "code", help="The configuration given (--config)"),
+]
+
+COST_COLUMNS = [  # what a result cost, beside its score: the table users size machines by
+    *(RANK, MODEL, SCORE, PARAMS, EPOCH, TRAIN, WALL),
+    *(PEAK, ESTIMATE, ESTIMATE_ERROR, HARDWARE),
 ]
 
 PAIR_COLUMNS = [
@@ -112,14 +121,21 @@ class TaskPage(Publisher):
                 for e in t.custom
             ],
         )
+        cost = Table(
+            f"{slug(name)}.cost",
+            "What each result cost",
+            COST_COLUMNS,
+            [self.entry_row(t, e) for e in t.entries],
+        )
         units = sorted({(r["split"], r["seed"]) for e in t.entries for r in e.rows})
         self.site.page(
             self.site.page_of("task", name),
             "task.html",
             f"Task {name}",
-            [table, pairwise, custom],
+            [table, cost, pairwise, custom],
             task=t,
             table=table,
+            cost=cost,
             pairwise=pairwise,
             custom=custom,
             heat=heat,
