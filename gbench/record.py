@@ -23,6 +23,9 @@ SOURCES: tuple[Source, ...] = ("gbench run", "verified", "self-reported")  # mos
 Status = Literal["ok", "failed", "timeout", "crashed", "over_budget", "skipped"]
 """``skipped``: a search trial whose configuration is over the task's parameter cap, counted
 before anything was allocated; it does not use up one of the task's trials."""
+SKIPPED: Status = "skipped"
+REPORTED: tuple[Status, ...] = ("ok", "failed", "over_budget", SKIPPED)
+"""The statuses a child may report itself; the runner decides timeouts and crashes."""
 Kind = Literal["parent", "trial", "final"]
 Replication = Literal["splits", "seeds"]
 LabelInputs = Literal["none", "train"]

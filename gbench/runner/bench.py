@@ -43,6 +43,16 @@ class TaskSummary:
     def n(self) -> int:
         return len(self.scores)
 
+    def trial_ended(self, status: str, error: str) -> bool:
+        """Count a finished search trial (recorded or live); whether it was skipped as over
+        the parameter cap, which is neither a trial nor a failure."""
+        skipped = status == record.SKIPPED
+        self.skipped_trials += skipped
+        if status != "ok" and not skipped:
+            self.failed_trials += 1
+            self.error = error
+        return skipped
+
     @property
     def mean(self) -> float:
         return statistics.fmean(self.scores) if self.scores else math.nan
@@ -366,12 +376,9 @@ class Benchmark:
             )
             recorded = [r for r in recorded if r.info.status in ("FINISHED", "FAILED")]
             for r in sorted(recorded, key=lambda r: int(r.data.tags[record.tag(record.TRIAL)])):
-                status = r.data.tags.get(record.tag(record.STATUS))
-                skipped = status == "skipped"
-                summary.skipped_trials += skipped
-                if status != "ok" and not skipped:
-                    summary.failed_trials += 1
-                    summary.error = r.data.tags.get(record.tag(record.ERROR), "")
+                status = r.data.tags.get(record.tag(record.STATUS), "")
+                error = r.data.tags.get(record.tag(record.ERROR), "")
+                skipped = summary.trial_ended(status, error)
                 cfg = json.loads(r.data.tags[record.tag("config")])
                 score = r.data.metrics.get("val_score") if status == "ok" else None
                 previous.append((cfg, score, skipped))
@@ -418,11 +425,8 @@ class Benchmark:
                     "search_hash": key,
                 }
                 self.tracker.record(parent, outcome, trial_tags, self.suite.name)
-                skipped = outcome.status == "skipped"
-                summary.skipped_trials += skipped
+                skipped = summary.trial_ended(outcome.status, f"{outcome.status}: {outcome.error}")
                 if not outcome.ok and not skipped:
-                    summary.failed_trials += 1
-                    summary.error = f"{outcome.status}: {outcome.error}"
                     self.log(f"{tags['model']} / {task.name} trial {job.trial}: {summary.error}")
                 assert job.trial is not None
                 study.tell(job.trial, outcome.val_score if outcome.ok else None, skipped)

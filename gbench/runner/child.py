@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from gbench.graph import Graph, Split
+from gbench.record import SKIPPED
 from gbench.sandbox import wire
 
 
@@ -48,7 +49,7 @@ def main(payload: dict[str, Any], oracle_conn: Connection, result_conn: Connecti
         if isinstance(err, OverBudgetError):
             # only a search trial is skipped (and sampled again); a given configuration fails
             trial = payload.get("job", {}).get("kind") == "trial"
-            status = "skipped" if isinstance(err, OverCapError) and trial else "over_budget"
+            status = SKIPPED if isinstance(err, OverCapError) and trial else "over_budget"
         name = payload.get("describe") or payload.get("job", {}).get("model", "")
         wire.send(result_conn, {"status": status, "error": failure(err, name)})
     finally:

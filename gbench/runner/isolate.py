@@ -29,7 +29,7 @@ from gbench.metrics import score
 from gbench.models.described import Described
 from gbench.models.oracle import Oracle
 from gbench.models.train import count
-from gbench.record import LabelInputs
+from gbench.record import REPORTED, LabelInputs
 from gbench.runner.environment import plugin_source
 from gbench.runner.job import Job, Outcome
 from gbench.sandbox import Support, Zygote, ZygoteDied, choose
@@ -256,7 +256,7 @@ class Flight:
                 out.error = f"stopped after {budget.seconds_per_trial:g}s budget (+ start grace)"
             return out
         status = payload.get("status")
-        out.status = status if status in ("ok", "failed", "over_budget", "skipped") else "failed"
+        out.status = status if status in REPORTED else "failed"
         out.error = str(payload.get("error", ""))[:4000]
         if status != out.status:
             out.error = f"the child's result is malformed: status {str(status)[:40]!r}"

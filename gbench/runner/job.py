@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from gbench.record import Status
+from gbench.record import SKIPPED, Status
 
 Kind = Literal["trial", "final"]
 
@@ -70,6 +70,11 @@ class Outcome:
     test_predictions: Any = None  # numpy [n_test, classes]
     dataset_sha256: str = ""
     split_sha256: str = ""
+
+    @property
+    def skipped(self) -> bool:
+        """Over the parameter cap: sampled again, not counted as a trial."""
+        return self.status == SKIPPED
 
     @property
     def ok(self) -> bool:

@@ -73,7 +73,8 @@ class Structure:
         return cls(
             entry,
             family,
-            _first(config, WIDTH_KEYS, DEFAULT_WIDTH),
+            # a propagation model without hidden layers is as wide as its classes
+            _first(config, WIDTH_KEYS, 0 if family == "propagation" else DEFAULT_WIDTH),
             _first(config, DEPTH_KEYS, 1 if family == "propagation" else DEFAULT_DEPTH),
             _first(config, HEADS_KEYS, 1),
             _first(config, HOPS_KEYS, 0) if family == "propagation" else 0,
@@ -94,9 +95,8 @@ def memory_estimate(
     total += hops * n * f * FLOAT  # [X, SX, ..., S^K X]
     if s.entry == "fit":
         return total + n * c * FLOAT  # its predictions; its own batches are small
-    width = c if s.family == "propagation" and "hidden" not in config else s.width
     saves = ACTIVATION_SAVES["mlp" if s.family in ("mlp", "propagation") else "gnn"]
-    layer = n * max(width, c) * FLOAT
+    layer = n * max(s.width, c) * FLOAT
     total += int(layer * s.depth * s.heads * saves) + HEAP_RETAINED * min(layer, HEAP_TENSOR_BYTES)
     if s.heads > 1:  # attention: a score per edge and head in every layer
         total += int((e + n) * s.heads * s.depth * FLOAT * saves)

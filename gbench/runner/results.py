@@ -73,11 +73,19 @@ def search_budget(tracker: Tracker) -> dict[tuple[str, ...], tuple[int, float, i
         key = tuple(run.data.tags.get(record.tag(k), "") for k in (*SEARCH, record.TRIAL))
         if key not in latest or run.info.start_time > latest[key].info.start_time:
             latest[key] = run
-    budget: dict[tuple[str, ...], tuple[int, float, int]] = {}
+    searches: dict[tuple[str, ...], list[Any]] = {}
     for key in sorted(latest):
-        trials, seconds, skipped = budget.get(key[:-1], NONE)
-        run = latest[key]
-        spent = run.data.metrics.get("wall_seconds", 0.0)  # measured by the runner
-        was_skipped = run.data.tags.get(record.tag(record.STATUS)) == "skipped"
-        budget[key[:-1]] = (trials + (not was_skipped), seconds + spent, skipped + was_skipped)
-    return budget
+        searches.setdefault(key[:-1], []).append(latest[key])
+    return {key: search_use(runs) for key, runs in searches.items()}
+
+
+def search_use(runs: list[Any]) -> tuple[int, float, int]:
+    """Of one search's latest trial runs: the trials, their wall-clock seconds (measured by
+    the runner) and the configurations skipped as over the parameter cap (not trials)."""
+    skipped = sum(was_skipped(run) for run in runs)
+    seconds = sum(run.data.metrics.get("wall_seconds", 0.0) for run in runs)
+    return len(runs) - skipped, seconds, skipped
+
+
+def was_skipped(run: Any) -> bool:
+    return run.data.tags.get(record.tag(record.STATUS)) == record.SKIPPED

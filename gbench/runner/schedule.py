@@ -147,9 +147,9 @@ class Scheduler:
 
         def ended(pipe: Pipeline, outcome: Outcome) -> None:
             nonlocal failed
-            if outcome.status == "skipped":  # over the cap: another trial takes its place
+            if outcome.skipped:  # over the cap: another trial takes its place
                 bar.total += 1
-            failed += not outcome.ok and outcome.status != "skipped"
+            failed += not outcome.ok and not outcome.skipped
             bar.update()
             feed(pipe, [outcome])
 

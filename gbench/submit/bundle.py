@@ -25,6 +25,7 @@ from typing import Any
 from gbench import record
 from gbench.errors import GbenchError
 from gbench.models.described import Described
+from gbench.runner.results import search_use, was_skipped
 from gbench.runner.search import search_hash
 from gbench.submit import LEADERBOARD
 from gbench.submit.schema import FORMAT, FORMAT_VERSION
@@ -125,7 +126,8 @@ def _task_entry(
             "the run logged for it and run `gbench submit` again (finished work is reused)"
         )
     runs = _trials(tracker, plugin, task)
-    trials = [t for t in runs if t.data.tags.get(record.tag(record.STATUS)) != "skipped"]
+    trials = [t for t in runs if not was_skipped(t)]
+    counted, search_seconds, skipped = search_use(runs)
     ok = [t for t in trials if t.data.tags.get(record.tag(record.STATUS)) == "ok"]
     scored = [
         (t.data.metrics["val_score"], json.loads(t.data.tags[record.tag("config")])) for t in ok
@@ -147,12 +149,12 @@ def _task_entry(
         "units": [list(u) for u in task.units()],
         "budget": asdict(task.budget),
         "used": {
-            "trials": len(trials),
+            "trials": counted,
             "epochs": max(u[0] for u in uses),
             "seconds": max(u[1] for u in uses),
             "parameters": max(u[2] for u in uses),
-            "search_seconds": sum(t.data.metrics.get("wall_seconds", 0.0) for t in runs),
-            "skipped_trials": len(runs) - len(trials),
+            "search_seconds": search_seconds,
+            "skipped_trials": skipped,
         },
         "config": config,
         "summary": summary([r["test_score"] for r in rows]),
